@@ -1,0 +1,237 @@
+"""The form and its rules as data: steps, sections, fields, attachment slots, requirements.
+
+`forms.yaml` is the single source for what each section holds, which fields are required
+(always or under a condition), the limits the guide gives, the attachment slots, and the
+section-level rules with the guide's own words. The TUI builds its forms from it; the
+checklist engine reads its rules from it.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from zctui.data.base import DATA_DIR, CatalogError, Frozen, validate_file
+from zctui.data.expr import ExprError, Facts, Predicate, compile_condition
+
+Condition = bool | str
+FieldKind = Literal["text", "textarea", "select", "date", "year_month", "year", "int", "decimal"]
+Severity = Literal["error", "warning"]
+
+# What a condition may name. Application-wide facts are computed by domain.facts;
+# `record` is the row being checked (its fields, plus `<field>_year` for dates).
+APP_FACTS = frozenset(
+    {
+        "category", "series", "series_tags", "specialty", "title", "level", "title_evaluation",
+        "method", "method_exempts_title", "review_mode", "may_self_review", "city", "unit",
+        "year", "has_title", "unit_type", "current_title_year", "id_gender", "id_birth_date",
+        "counts", "record",
+    }
+)  # fmt: skip
+SOURCES = {"categories", "series", "specialties", "titles", "levels", "methods", "review_modes"}
+CHECKS = {
+    "id_number", "mobile", "landline", "phone", "journal_numbers", "isbn", "chsi_code",
+    "thousand_words", "retrieval_url", "url",
+}  # fmt: skip
+NAMED_CHECKS = {"appraisal_years", "kind_order", "time_order"}
+
+_PREDICATES: dict[str, Predicate] = {}
+
+
+def predicate(cond: Condition) -> Predicate:
+    if isinstance(cond, bool):
+        return (lambda _f: True) if cond else (lambda _f: False)
+    fn = _PREDICATES.get(cond)
+    if fn is None:
+        fn = _PREDICATES[cond] = compile_condition(cond, APP_FACTS)
+    return fn
+
+
+def holds(cond: Condition, facts: Facts) -> bool:
+    return predicate(cond)(facts)
+
+
+def _record_attrs(cond: Condition) -> set[str]:
+    if isinstance(cond, bool):
+        return set()
+    return {
+        n.attr
+        for n in ast.walk(ast.parse(cond.strip(), mode="eval"))
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "record"
+    }
+
+
+class StepSpec(Frozen):
+    number: int = Field(ge=1, le=12)
+    title: str
+    rule: str
+    guide: str = ""
+
+
+class FieldSpec(Frozen):
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    required: Condition = False
+    max_len: int | None = None
+    max_lines: int | None = None
+    source: str | None = None
+    check: str | None = None
+    future: bool = False  # a date that may lie ahead (成绩有效期)
+    readonly: bool = False
+    rule: str
+    help: str = ""
+
+    @model_validator(mode="after")
+    def _source_fits_kind(self) -> FieldSpec:
+        if self.kind == "select":
+            ok = self.source in SOURCES or (self.source or "").startswith("values:")
+            if not ok:
+                raise ValueError(
+                    f"选择框 {self.name} 的 source 必须是 {sorted(SOURCES)} 或 values:<列表>"
+                )
+        if self.check is not None and self.check not in CHECKS:
+            raise ValueError(f"未知的校验 {self.check!r}，可用：{sorted(CHECKS)}")
+        return self
+
+
+class SlotSpec(Frozen):
+    code: str
+    label: str
+    required: Condition = False
+    rule: str
+    help: str = ""
+
+
+class RequireSpec(Frozen):
+    """At least `min` live rows (matching `where`) when `when` holds."""
+
+    where: Condition = True
+    min: int = 1
+    when: Condition = True
+    rule: str
+    message: str
+    guide: str = ""
+
+
+class AssertSpec(Frozen):
+    """A rule over one record (or the section's single row); `expr` must hold."""
+
+    expr: str
+    when: Condition = True
+    rule: str
+    message: str
+    guide: str = ""
+    severity: Severity = "error"
+
+
+class CheckSpec(Frozen):
+    """A named computation in domain.checklist, parametrised here."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    when: Condition = True
+    rule: str
+    message: str
+    guide: str = ""
+    severity: Severity = "error"
+
+
+class SectionSpec(Frozen):
+    code: str
+    step: int = Field(ge=1, le=12)
+    title: str
+    table: str
+    kind: Literal["single", "list", "slots"]
+    rule: str
+    guide: str = ""
+    applies_when: Condition = True
+    reusable: bool = False
+    fields: tuple[FieldSpec, ...] = ()
+    slots: tuple[SlotSpec, ...] = ()
+    require: tuple[RequireSpec, ...] = ()
+    asserts: tuple[AssertSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def slot(self, code: str) -> SlotSpec | None:
+        return next((s for s in self.slots if s.code == code), None)
+
+
+class Forms(Frozen):
+    version: int
+    steps: tuple[StepSpec, ...]
+    sections: tuple[SectionSpec, ...]
+
+    def section(self, code: str) -> SectionSpec:
+        for s in self.sections:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def sections_of(self, step: int) -> tuple[SectionSpec, ...]:
+        return tuple(s for s in self.sections if s.step == step)
+
+    def by_table(self, table: str) -> SectionSpec | None:
+        return next((s for s in self.sections if s.table == table and s.kind != "slots"), None)
+
+
+def _check_conditions(forms: Forms, name: str) -> None:
+    """Compile every condition once: a bad one fails the load, naming file and key."""
+    for i, sec in enumerate(forms.sections):
+        dated = {f.name for f in sec.fields if f.kind in ("date", "year_month", "year")}
+        known = {f.name for f in sec.fields} | {f"{d}_year" for d in dated}
+        conds: list[tuple[str, Condition]] = [(f"sections[{i}].applies_when", sec.applies_when)]
+        for j, f in enumerate(sec.fields):
+            conds.append((f"sections[{i}].fields[{j}].required", f.required))
+        for j, s in enumerate(sec.slots):
+            conds.append((f"sections[{i}].slots[{j}].required", s.required))
+        for j, r in enumerate(sec.require):
+            conds += [(f"sections[{i}].require[{j}].where", r.where)]
+            conds += [(f"sections[{i}].require[{j}].when", r.when)]
+        for j, a in enumerate(sec.asserts):
+            conds += [(f"sections[{i}].asserts[{j}].expr", a.expr)]
+            conds += [(f"sections[{i}].asserts[{j}].when", a.when)]
+        for j, c in enumerate(sec.checks):
+            if c.name not in NAMED_CHECKS:
+                raise CatalogError(f"{name}: sections[{i}].checks[{j}].name: 未知的检查 {c.name!r}")
+            conds.append((f"sections[{i}].checks[{j}].when", c.when))
+        for key, cond in conds:
+            try:
+                predicate(cond)
+            except ExprError as exc:
+                raise CatalogError(f"{name}: {key}: {exc}") from exc
+            unknown = _record_attrs(cond) - known
+            if unknown and not key.endswith(".when") and not key.endswith("applies_when"):
+                raise CatalogError(f"{name}: {key}: 本节没有字段 {', '.join(sorted(unknown))}")
+
+
+def load_forms(directory: Path | None = None) -> Forms:
+    if directory is None:
+        return _default_forms()
+    return _load(directory)
+
+
+@cache
+def _default_forms() -> Forms:
+    return _load(DATA_DIR)
+
+
+def _load(directory: Path) -> Forms:
+    forms = validate_file(Forms, "forms.yaml", directory)
+    seen: set[str] = set()
+    for i, sec in enumerate(forms.sections):
+        if sec.code in seen:
+            raise CatalogError(f"forms.yaml: sections[{i}].code: 重复的编码 {sec.code}")
+        seen.add(sec.code)
+        names = [f.name for f in sec.fields]
+        if len(names) != len(set(names)):
+            raise CatalogError(f"forms.yaml: sections[{i}].fields: 字段名重复")
+    _check_conditions(forms, "forms.yaml")
+    return forms
