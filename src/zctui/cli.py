@@ -1,0 +1,165 @@
+"""The `zctui` command: the TUI (default), demo, check — more with the issues to come."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zctui import __version__
+from zctui.config import Settings
+
+# Textual garbles an IME commit of 5+ characters under the kitty keyboard protocol (DESIGN).
+os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")
+
+app = typer.Typer(
+    name="zctui",
+    help="河北省职称申报（终端版）：离线填报，随改随存，实时检查缺项。",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+MARK = {"complete": "✓", "incomplete": "✗", "not_applicable": "–"}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zctui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="工作区文件（SQLite）；默认在用户数据目录")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")
+    ] = False,
+) -> None:
+    settings = Settings(db=db) if db else Settings()
+    ctx.obj = settings
+    if ctx.invoked_subcommand is None:
+        typer.echo(
+            "终端界面正在开发中（见 issue #3）。现在可以用：\n"
+            f"  zctui --db {settings.store_path} demo    建立演示工作区\n"
+            f"  zctui --db {settings.store_path} check   查看每份申报的完成情况和缺项\n"
+            "  zctui --help                             全部命令"
+        )
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的工作区文件")] = False,
+    year: Annotated[int, typer.Option(help="申报年度")] = date.today().year,
+) -> None:
+    """建立演示工作区：一份完整的申报（指南示例：卫生类/中医外科/副主任医师）和一份填到一半的申报。"""
+    from zctui.demo import build_demo
+
+    settings: Settings = ctx.obj
+    try:
+        done, half = build_demo(settings.store_path, year=year, force=force)
+    except FileExistsError:
+        typer.echo(f"工作区 {settings.store_path} 已存在；加 --force 覆盖。", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"演示工作区：{settings.store_path}")
+    typer.echo(f"  完整申报  {done.id}  杨丰  {year}")
+    typer.echo(f"  未完成    {half.id}  李静  {year}")
+
+
+def _describe(app_row: Any, person: Any, catalog: Any) -> str:
+    series = catalog.series_by_code(app_row.series) if app_row.series else None
+    parts = [
+        catalog.category(app_row.category).label
+        if app_row.category and catalog.category(app_row.category)
+        else "?",
+        series.label if series else "?",
+    ]
+    if series and app_row.specialty and (sp := series.specialty(app_row.specialty)):
+        parts.append(sp.label)
+    if series and app_row.title and (t := series.title(app_row.title)):
+        parts.append(t.label)
+    name = person.name if person else "?"
+    return f"{name}  {app_row.year}  {' / '.join(parts)}"
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    application: Annotated[
+        str | None, typer.Option("--application", "-a", help="只检查这份申报（ID 或身份证号）")
+    ] = None,
+) -> None:
+    """检查申报：每一步是否完成，缺什么，依据哪条规则、指南原文怎么说。
+
+    有未完成的申报时退出码为 1。"""
+    from zctui.data.catalog import load_catalog
+    from zctui.domain.checklist import STATUS_LABEL, run_checklist
+    from zctui.store.repository import Store
+
+    settings: Settings = ctx.obj
+    if not settings.store_path.exists():
+        typer.echo(f"工作区 {settings.store_path} 不存在；先运行 zctui demo 或开始填报。", err=True)
+        raise typer.Exit(2)
+    catalog = load_catalog()
+    out: list[dict[str, Any]] = []
+    incomplete = 0
+    with Store(settings.store_path) as store:
+        apps = store.applications()
+        if application:
+            apps = [a for a in apps if _matches(a, application, store)]
+            if not apps:
+                typer.echo(f"找不到申报 {application}", err=True)
+                raise typer.Exit(2)
+        for app_row in apps:
+            data = store.load(app_row.id)
+            result = run_checklist(data, catalog)
+            incomplete += not result.complete
+            if as_json:
+                out.append(
+                    {
+                        "application_id": str(app_row.id),
+                        "name": data.person.name if data.person else None,
+                        "year": app_row.year,
+                        "complete": result.complete,
+                        "steps": result.model_dump(mode="json")["steps"],
+                    }
+                )
+                continue
+            head = "完成，可以提交" if result.complete else f"未完成，缺 {len(result.errors)} 项"
+            typer.echo(f"\n{_describe(app_row, data.person, catalog)}  —  {head}")
+            for step in result.steps:
+                label = STATUS_LABEL[step.status]
+                typer.echo(f"  {MARK[step.status]} 第{step.number}步 {step.title}  [{label}]")
+                for section in step.sections:
+                    for item in section.items:
+                        tag = "缺" if item.severity == "error" else "提示"
+                        typer.echo(f"      {tag} [{item.rule}] {item.message}")
+                        if item.guide:
+                            typer.echo(f"           指南：{item.guide}")
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    raise typer.Exit(1 if incomplete else 0)
+
+
+def _matches(app_row: Any, key: str, store: Any) -> bool:
+    try:
+        if app_row.id == uuid.UUID(key):
+            return True
+    except ValueError:
+        pass
+    person = store.get("person", app_row.person_id)
+    return bool(person and person.id_number == key.strip().upper())
+
+
+def main() -> None:
+    app()
