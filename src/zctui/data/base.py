@@ -31,16 +31,21 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Labelled(Frozen):
-    """A stored code and the Chinese label shown for it."""
+class Searchable(Frozen):
+    """Anything with a Chinese label that a person finds by typing (pinyin initials too)."""
 
-    code: str
     label: str
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def initials(self) -> str:
         return pinyin_initials(self.label)
+
+
+class Labelled(Searchable):
+    """A stored code and the Chinese label shown for it."""
+
+    code: str
 
     def matches(self, query: str) -> bool:
         """Type-to-filter: by characters of the label or by pinyin initials."""

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from zctui.data.base import DATA_DIR, CatalogError, Frozen, validate_file
+from zctui.data.base import DATA_DIR, CatalogError, Frozen, Searchable, validate_file
 from zctui.data.expr import ExprError, Facts, Predicate, compile_condition
 
 Condition = bool | str
@@ -72,9 +72,8 @@ class StepSpec(Frozen):
     guide: str = ""
 
 
-class FieldSpec(Frozen):
+class FieldSpec(Searchable):
     name: str
-    label: str
     kind: FieldKind = "text"
     required: Condition = False
     max_len: int | None = None
@@ -84,7 +83,8 @@ class FieldSpec(Frozen):
     future: bool = False  # a date that may lie ahead (成绩有效期)
     readonly: bool = False
     rule: str
-    help: str = ""
+    help: str = Field(min_length=1)  # what to enter, in our words, with an example
+    guide: str = ""  # the guide's own words about this field, quoted exactly, where it has any
 
     @model_validator(mode="after")
     def _source_fits_kind(self) -> FieldSpec:
@@ -99,12 +99,12 @@ class FieldSpec(Frozen):
         return self
 
 
-class SlotSpec(Frozen):
+class SlotSpec(Searchable):
     code: str
-    label: str
     required: Condition = False
     rule: str
-    help: str = ""
+    help: str = Field(min_length=1)
+    guide: str = ""
 
 
 class RequireSpec(Frozen):
