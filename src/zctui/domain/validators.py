@@ -20,6 +20,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from stdnum import isbn as _stdnum_isbn
+from stdnum.cn import ric as _stdnum_ric
 from stdnum.cn import uscc as _stdnum_uscc
 
 __all__ = [
@@ -93,8 +94,6 @@ PROVINCE_CODES: frozenset[str] = frozenset(
     + ["71", "81", "82", "83"]
 )
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_MAP = "10X98765432"
 _ID_RE = re.compile(r"[0-9]{17}[0-9X]")
 _GENDER_NAMES = {"1": "男", "2": "女"}
 
@@ -107,8 +106,11 @@ class IdFacts(NamedTuple):
 
 
 def _id_check_digit(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK_MAP[total % 11]
+    """GB 11643 check digit, from python-stdnum (which wants a placeholder last digit)."""
+    try:
+        return str(_stdnum_ric.calc_check_digit(first17 + "0"))
+    except Exception:  # stdnum raises for odd input; callers pass 17 digits
+        return "?"
 
 
 def _id_clean(value: object) -> str:
