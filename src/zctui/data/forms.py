@@ -23,13 +23,14 @@ FieldKind = Literal["text", "textarea", "select", "date", "year_month", "year", 
 Severity = Literal["error", "warning"]
 
 # What a condition may name. Application-wide facts are computed by domain.facts;
-# `record` is the row being checked (its fields, plus `<field>_year` for dates).
+# `record` is the row being checked (its fields, plus `<field>_year` for dates), and
+# `files` the number of files in each of its attachment slots (`files.cover`).
 APP_FACTS = frozenset(
     {
         "category", "series", "series_tags", "specialty", "title", "level", "title_evaluation",
         "method", "method_exempts_title", "review_mode", "may_self_review", "city", "unit",
         "year", "has_title", "unit_type", "current_title_year", "id_gender", "id_birth_date",
-        "counts", "record",
+        "counts", "record", "files",
     }
 )  # fmt: skip
 SOURCES = {"categories", "series", "specialties", "titles", "levels", "methods", "review_modes"}
@@ -80,6 +81,7 @@ class FieldSpec(Searchable):
     max_lines: int | None = None
     source: str | None = None
     check: str | None = None
+    check_when: Condition = True  # e.g. the ID-card check only when 证件类型 is 居民身份证
     future: bool = False  # a date that may lie ahead (成绩有效期)
     readonly: bool = False
     rule: str
@@ -190,6 +192,7 @@ def _check_conditions(forms: Forms, name: str) -> None:
         conds: list[tuple[str, Condition]] = [(f"sections[{i}].applies_when", sec.applies_when)]
         for j, f in enumerate(sec.fields):
             conds.append((f"sections[{i}].fields[{j}].required", f.required))
+            conds.append((f"sections[{i}].fields[{j}].check_when", f.check_when))
         for j, s in enumerate(sec.slots):
             conds.append((f"sections[{i}].slots[{j}].required", s.required))
         for j, r in enumerate(sec.require):

@@ -108,8 +108,10 @@ def _check_row(
 ) -> None:
     record = record_facts(section, row)
     raw = {f.name: getattr(row, f.name, None) for f in section.fields}
-    facts = ctx.with_record(record)
     row_id = getattr(row, "id", None)
+    owner = ctx.data.application.id if section.table == "application" else row_id
+    files = {s.code: ctx.data.slot_count(owner, s.code) if owner else 0 for s in section.slots}
+    facts = {**ctx.with_record(record), "files": files}
     where = _prefix(section, index)
     for spec in section.fields:
         value = raw[spec.name]
@@ -140,10 +142,8 @@ def _check_row(
                     record_index=index,
                 )
             )
-    owner = ctx.data.application.id if section.table == "application" else row_id
     for slot in section.slots:
-        have = ctx.data.slot_count(owner, slot.code) if owner is not None else 0
-        if have == 0 and holds(slot.required, facts):
+        if files[slot.code] == 0 and holds(slot.required, facts):
             items.append(
                 Item(
                     rule=slot.rule,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zctui.data.catalog import Catalog, Series
-from zctui.data.forms import FieldSpec
+from zctui.data.forms import FieldSpec, holds
 from zctui.domain import validators as v
 
 FIELD_CHECKS: dict[str, Callable[[str], str | None]] = {
@@ -138,7 +138,7 @@ def field_error(
                 msg = "请填写不小于 0 的数字"
         except ValueError:
             msg = f"“{text}”不是数字，请填写如 85 或 85.5 的数字"
-    if msg is None and spec.check is not None:
+    if msg is None and spec.check is not None and holds(spec.check_when, {"record": record}):
         msg = FIELD_CHECKS[spec.check](text)
     if msg is None:
         return None
