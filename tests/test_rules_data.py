@@ -155,3 +155,13 @@ def test_bad_forms_file_names_file_and_key(tmp_path: Path, old: str, new: str, w
         load_forms(_broken_copy(tmp_path, old, new))
     assert str(err.value).startswith("forms.yaml: ")
     assert where in str(err.value)
+
+
+def test_packaged_guide_is_the_shared_spec() -> None:
+    """The data quotes the guide from `data/guide.txt`; it must be the spec's own file."""
+    from conftest import need
+    from zctui.data.base import DATA_DIR
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "spec" / "000_90fce8f7b9b91dae.txt"
+    need(shared.exists(), f"the shared spec is not beside the checkout ({shared})")
+    assert (DATA_DIR / "guide.txt").read_bytes() == shared.read_bytes()
