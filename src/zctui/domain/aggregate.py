@@ -29,6 +29,9 @@ class ApplicationData:
     def __post_init__(self) -> None:
         self._slots: dict[tuple[uuid.UUID, str], int] | None = None
 
+    def files_changed(self) -> None:
+        self._slots = None
+
     def rows(self, table: str) -> list[ListRow]:
         return self.lists.get(table, [])
 

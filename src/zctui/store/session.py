@@ -1,0 +1,213 @@
+"""One application open for editing: the in-memory copy the screens read, the checklist,
+and the saves, which run in order on a writer thread so typing never waits for the disk.
+
+Every change is applied to memory at once (the checklist and the screens see it), then
+queued; the writer commits each one (row + outbox) in its own transaction. `flush()` waits
+until everything queued is on disk; a save that fails is kept and retried, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from zctui.data.catalog import Catalog, load_catalog
+from zctui.data.forms import Forms, SectionSpec, load_forms
+from zctui.domain.aggregate import ApplicationData
+from zctui.domain.checklist import Checklist, run_checklist
+from zctui.domain.models import LIST_TABLES, SINGLE_TABLES, ListRow
+from zctui.store.repository import Store
+
+log = logging.getLogger(__name__)
+EDITABLE_STATES = frozenset({"draft", "unit_returned"})
+
+
+class ReadOnlyError(RuntimeError):
+    """The application has left the applicant's hands (R12.2)."""
+
+
+class EditSession:
+    def __init__(
+        self,
+        store: Store,
+        application_id: uuid.UUID,
+        *,
+        catalog: Catalog | None = None,
+        forms: Forms | None = None,
+        on_saved: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog or load_catalog()
+        self.forms = forms or load_forms()
+        self.data: ApplicationData = store.load(application_id)
+        self.on_saved = on_saved
+        self.failed: list[str] = []  # Chinese messages of saves that had to be retried
+        self._checklist: Checklist | None = None
+        self._queue: queue.Queue[Callable[[], object] | None] = queue.Queue()
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._writer = threading.Thread(target=self._write_loop, name="zctui-writer", daemon=True)
+        self._writer.start()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def application_id(self) -> uuid.UUID:
+        return self.data.application.id
+
+    @property
+    def read_only(self) -> bool:
+        return self.data.application.state not in EDITABLE_STATES
+
+    @property
+    def checklist(self) -> Checklist:
+        if self._checklist is None:
+            self._checklist = run_checklist(self.data, self.catalog, self.forms)
+        return self._checklist
+
+    def row_of(self, section: SectionSpec) -> Any:
+        """The one row of a single-row section (the application itself for R2 and R5)."""
+        if section.table == "application":
+            return self.data.application
+        row = self.data.singles.get(section.table)
+        if row is None:
+            row = SINGLE_TABLES[section.table](application_id=self.application_id)
+            self.data.singles[section.table] = row
+            self._enqueue(partial(self.store.add, row))
+        return row
+
+    def rows_of(self, section: SectionSpec) -> list[ListRow]:
+        return self.data.rows(section.table)
+
+    def find(self, section: SectionSpec, row_id: uuid.UUID) -> Any:
+        if section.kind != "list":
+            return self.row_of(section)
+        return next(r for r in self.rows_of(section) if r.id == row_id)
+
+    # ------------------------------------------------------------------ editing
+    def _guard(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError("申报已提交，单位审核期间不能修改")
+
+    def set_value(
+        self, section: SectionSpec, row_id: uuid.UUID | None, field: str, value: str
+    ) -> None:
+        """One field edit: in memory now, on disk in a moment (its own transaction)."""
+        self._guard()
+        row = self.row_of(section) if row_id is None else self.find(section, row_id)
+        stored = value if value.strip() else None
+        if getattr(row, field) == stored:
+            return
+        setattr(row, field, stored)
+        self._checklist = None
+        table = str(row.__tablename__)
+        rid = row.id
+        self._enqueue(lambda: self.store.set_field(table, rid, field, stored))
+
+    def add_record(self, section: SectionSpec, **values: Any) -> ListRow:
+        self._guard()
+        rows = self.data.lists.setdefault(section.table, [])
+        position = max((r.position for r in rows), default=0) + 1
+        row = LIST_TABLES[section.table](
+            application_id=self.application_id, position=position, **values
+        )
+        rows.append(row)
+        self._checklist = None
+        self._enqueue(lambda: self.store.add(row))
+        return row
+
+    def delete_record(self, section: SectionSpec, row_id: uuid.UUID) -> None:
+        self._guard()
+        rows = self.data.lists.get(section.table, [])
+        self.data.lists[section.table] = [r for r in rows if r.id != row_id]
+        self.data.attachments = [a for a in self.data.attachments if a.owner_id != row_id]
+        self.data.files_changed()
+        self._checklist = None
+        self._enqueue(lambda: self.store.delete(section.table, row_id))
+
+    def move_record(self, section: SectionSpec, row_id: uuid.UUID, offset: int) -> bool:
+        """Move up (-1) or down (+1); order matters (R7.2, R9.1, R10.1)."""
+        self._guard()
+        rows = self.data.lists.get(section.table, [])
+        i = next(k for k, r in enumerate(rows) if r.id == row_id)
+        j = max(0, min(len(rows) - 1, i + offset))
+        if i == j:
+            return False
+        rows.insert(j, rows.pop(i))
+        for pos, r in enumerate(rows, start=1):
+            r.position = pos
+        self._checklist = None
+        self._enqueue(lambda: self.store.move(section.table, row_id, offset))
+        return True
+
+    def submit(self) -> Checklist:
+        """R12: refuse while anything is missing; else the application goes to the unit."""
+        self._guard()
+        result = self.checklist
+        if result.complete:
+            app = self.data.application
+            app.state = "submitted"
+            self._enqueue(lambda: self.store.set_field("application", app.id, "state", "submitted"))
+        return result
+
+    def clear(self) -> None:
+        """R12.1 清空: every record, file and field of this application, after confirmation."""
+        self._guard()
+        for section in self.forms.sections:
+            if section.kind == "list":
+                for record in list(self.rows_of(section)):
+                    self.delete_record(section, record.id)
+        for table, single in list(self.data.singles.items()):
+            self.data.singles.pop(table)
+            self._enqueue(partial(self.store.delete, table, single.id))
+        for att in list(self.data.attachments):
+            self._enqueue(partial(self.store.delete, "attachment", att.id))
+        self.data.attachments = []
+        self.data.files_changed()
+        self._checklist = None
+
+    # ------------------------------------------------------------------ writing
+    def _enqueue(self, job: Callable[[], object]) -> None:
+        with self._idle:
+            self._pending += 1
+        self._queue.put(job)
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            delay = 0.05
+            while True:
+                try:
+                    job()
+                    break
+                except Exception as exc:  # disk full, locked file …: keep it and retry
+                    log.exception("save failed, retrying")
+                    self.failed.append(f"保存失败，正在重试：{exc}")
+                    threading.Event().wait(delay)
+                    delay = min(delay * 2, 2.0)
+            with self._idle:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.notify_all()
+            if self.on_saved is not None:
+                self.on_saved()
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every queued change is on disk."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        self._writer.join(timeout=5)
