@@ -67,6 +67,9 @@ def test_check_without_workspace_says_what_to_do(tmp_path: Path) -> None:
     assert out.returncode == 2 and "zctui demo" in out.stderr
 
 
-def test_bare_zctui_explains_until_the_tui_exists(tmp_path: Path) -> None:
-    out = zctui(db=tmp_path / "x.sqlite3")
-    assert out.returncode == 0 and "zctui" in out.stdout and "check" in out.stdout
+def test_help_lists_the_commands() -> None:
+    out = zctui("--help")
+    assert out.returncode == 0
+    for command in ("demo", "check"):
+        assert command in out.stdout
+    assert "--low-bandwidth" in out.stdout

@@ -14,9 +14,6 @@ import typer
 from zctui import __version__
 from zctui.config import Settings
 
-# Textual garbles an IME commit of 5+ characters under the kitty keyboard protocol (DESIGN).
-os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")
-
 app = typer.Typer(
     name="zctui",
     help="河北省职称申报（终端版）：离线填报，随改随存，实时检查缺项。",
@@ -40,6 +37,13 @@ def main_callback(
     db: Annotated[
         Path | None, typer.Option("--db", help="工作区文件（SQLite）；默认在用户数据目录")
     ] = None,
+    low_bandwidth: Annotated[
+        bool | None,
+        typer.Option(
+            "--low-bandwidth/--full-motion",
+            help="低带宽模式：光标不闪、无动画、降低刷新率（通过 SSH 时默认开启）",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")
     ] = False,
@@ -47,12 +51,19 @@ def main_callback(
     settings = Settings(db=db) if db else Settings()
     ctx.obj = settings
     if ctx.invoked_subcommand is None:
-        typer.echo(
-            "终端界面正在开发中（见 issue #3）。现在可以用：\n"
-            f"  zctui --db {settings.store_path} demo    建立演示工作区\n"
-            f"  zctui --db {settings.store_path} check   查看每份申报的完成情况和缺项\n"
-            "  zctui --help                             全部命令"
-        )
+        run_tui(settings, low_bandwidth)
+
+
+def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
+    """Start the TUI on the workspace. Over SSH it starts in low-bandwidth mode."""
+    if low_bandwidth is None:
+        low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
+    if low_bandwidth:  # read by Textual when it loads, so set before importing it
+        os.environ.setdefault("TEXTUAL_FPS", "15")
+        os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    from zctui.app import create_app
+
+    create_app(settings.store_path, low_bandwidth=low_bandwidth).run()
 
 
 @app.command()

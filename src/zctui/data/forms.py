@@ -129,6 +129,8 @@ class AssertSpec(Frozen):
     message: str
     guide: str = ""
     severity: Severity = "error"
+    field: str | None = None  # the field the rule is about: F2 lands there
+    blocks: bool = False  # the form refuses an edit of `field` that breaks the rule (R2.5)
 
 
 class CheckSpec(Frozen):

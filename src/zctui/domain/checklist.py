@@ -164,6 +164,7 @@ def _check_row(
                     message=where + rule.message,
                     guide=rule.guide or section.guide,
                     severity=rule.severity,
+                    field=rule.field,
                     record_id=row_id,
                     record_index=index,
                 )

@@ -6,9 +6,10 @@ raise: a value that cannot be read is reported, not rejected.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from zctui.data.base import Labelled
 from zctui.data.catalog import Catalog, Series
 from zctui.data.forms import FieldSpec, holds
 from zctui.domain import validators as v
@@ -143,3 +144,27 @@ def field_error(
     if msg is None:
         return None
     return msg if msg.startswith(spec.label) else f"{spec.label}：{msg}"
+
+
+def options_for(spec: FieldSpec, record: Mapping[str, Any], catalog: Catalog) -> Sequence[Labelled]:
+    """The choices of a select field, following the cascade 类别 → 系列 → 专业/职称 (R2.2)."""
+    src = spec.source or ""
+    if src.startswith("values:"):
+        return catalog.values(src.removeprefix("values:")).items
+    if src == "categories":
+        return catalog.categories
+    if src == "series":
+        cat = record.get(spec.name.replace("series", "category"))
+        return catalog.series_in(cat) if isinstance(cat, str) and cat else catalog.series
+    if src in ("specialties", "titles"):
+        series = parent_series(spec, record, catalog)
+        if series is None:
+            return ()
+        return series.specialties if src == "specialties" else series.titles
+    if src == "levels":
+        return catalog.levels
+    if src == "methods":
+        return catalog.methods
+    if src == "review_modes":
+        return catalog.review_modes
+    return ()

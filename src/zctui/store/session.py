@@ -14,13 +14,17 @@ import threading
 import uuid
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from zctui.config import blobs_dir_for
 from zctui.data.catalog import Catalog, load_catalog
-from zctui.data.forms import Forms, SectionSpec, load_forms
+from zctui.data.forms import AssertSpec, Condition, Forms, SectionSpec, holds, load_forms
 from zctui.domain.aggregate import ApplicationData
 from zctui.domain.checklist import Checklist, run_checklist
-from zctui.domain.models import LIST_TABLES, SINGLE_TABLES, ListRow
+from zctui.domain.facts import application_facts, record_facts
+from zctui.domain.models import LIST_TABLES, SINGLE_TABLES, Attachment, ListRow
+from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ class EditSession:
         self.catalog = catalog or load_catalog()
         self.forms = forms or load_forms()
         self.data: ApplicationData = store.load(application_id)
+        self.blobs = BlobStore(blobs_dir_for(store.path))
         self.on_saved = on_saved
         self.failed: list[str] = []  # Chinese messages of saves that had to be retried
         self._checklist: Checklist | None = None
@@ -68,6 +73,36 @@ class EditSession:
         if self._checklist is None:
             self._checklist = run_checklist(self.data, self.catalog, self.forms)
         return self._checklist
+
+    def is_required(self, section: SectionSpec, cond: Condition, row: Any) -> bool:
+        """Whether a field or slot is required now, for this record (the * in the form)."""
+        if isinstance(cond, bool):
+            return cond
+        facts = application_facts(self.data, self.catalog, self.forms)
+        return holds(cond, {**facts, "record": record_facts(section, row)})
+
+    def blocking_rule(
+        self, section: SectionSpec, row_id: uuid.UUID | None, field: str, value: str
+    ) -> AssertSpec | None:
+        """The rule an edit would break, when the data says such an edit is refused (R2.5:
+        a wrong 评审方式 means the application cannot be reviewed)."""
+        rules = [a for a in section.asserts if a.blocks and a.field == field]
+        if not rules:
+            return None
+        row = self.row_of(section) if row_id is None else self.find(section, row_id)
+        old = getattr(row, field)
+        setattr(row, field, value.strip() or None)
+        try:
+            facts = application_facts(self.data, self.catalog, self.forms)
+            facts["record"] = record_facts(section, row)
+            return next(
+                (a for a in rules if holds(a.when, facts) and not holds(a.expr, facts)), None
+            )
+        finally:
+            setattr(row, field, old)
+
+    def files(self, owner_id: uuid.UUID, slot: str) -> list[Attachment]:
+        return self.data.files_in(owner_id, slot)
 
     def row_of(self, section: SectionSpec) -> Any:
         """The one row of a single-row section (the application itself for R2 and R5)."""
@@ -143,6 +178,34 @@ class EditSession:
         self._checklist = None
         self._enqueue(lambda: self.store.move(section.table, row_id, offset))
         return True
+
+    def attach_file(
+        self, section: SectionSpec, owner_id: uuid.UUID, slot: str, path: Path
+    ) -> Attachment:
+        """Put a file in a slot: its bytes into the blob store now, the row in the queue.
+        (The checks on what a file may be arrive with the attachments issue.)"""
+        self._guard()
+        data = path.read_bytes()
+        digest = self.blobs.put(data)
+        owner_table = section.table
+        position = len(self.files(owner_id, slot)) + 1
+        row = Attachment(
+            application_id=self.application_id, owner_table=owner_table, owner_id=owner_id,
+            slot=slot, sha256=digest, original_name=path.name, size=len(data), position=position,
+            media_type="application/pdf" if data[:5] == b"%PDF-" else None,
+        )  # fmt: skip
+        self.data.attachments.append(row)
+        self.data.files_changed()
+        self._checklist = None
+        self._enqueue(partial(self.store.add, row))
+        return row
+
+    def remove_file(self, attachment_id: uuid.UUID) -> None:
+        self._guard()
+        self.data.attachments = [a for a in self.data.attachments if a.id != attachment_id]
+        self.data.files_changed()
+        self._checklist = None
+        self._enqueue(partial(self.store.delete, "attachment", attachment_id))
 
     def submit(self) -> Checklist:
         """R12: refuse while anything is missing; else the application goes to the unit."""

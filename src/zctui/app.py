@@ -1,0 +1,145 @@
+"""The zctui application: opens a local workspace (or logs in to a server first) and shows
+the applicant's twelve steps with the checklist beside them."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from pathlib import Path
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.widget import Widget
+
+from zctui.commands import SectionCommands
+from zctui.screens.help import HasHelp, HelpScreen
+from zctui.screens.login import LoginScreen
+from zctui.screens.main import MainScreen
+from zctui.screens.start import NewApplicationScreen, PickApplicationScreen
+from zctui.store.repository import Store
+from zctui.store.session import EditSession
+from zctui.sync.auth import AuthClient, LoginResult
+
+
+class ZctuiApp(App[None]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "河北省职称申报"
+    COMMANDS = App.COMMANDS | {SectionCommands}
+    BINDINGS = [
+        Binding("f1", "help", "帮助", id="help"),
+        Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        auth: AuthClient | None = None,
+        low_bandwidth: bool = False,
+        application_id: uuid.UUID | None = None,
+    ) -> None:
+        super().__init__()
+        self.store_path = store_path
+        self.auth = auth
+        self.low_bandwidth = low_bandwidth
+        self.application_id = application_id
+        self.store: Store | None = None
+        self.session: EditSession | None = None
+        if low_bandwidth:
+            self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        self.store = Store(self.store_path)
+        if self.auth is not None:
+            self.push_screen(LoginScreen(self.auth), self._logged_in)
+        else:
+            self.open_workspace()
+
+    def _logged_in(self, result: LoginResult | None) -> None:
+        if result is not None:
+            self.open_workspace()
+
+    def open_workspace(self) -> None:
+        assert self.store is not None
+        apps = self.store.applications()
+        if self.application_id is not None:
+            self.open_application(self.application_id)
+        elif not apps:
+            self.push_screen(NewApplicationScreen(self.store), self._opened)
+        elif len(apps) == 1:
+            self.open_application(apps[0].id)
+        else:
+            self.push_screen(PickApplicationScreen(self.store, apps), self._opened)
+
+    def _opened(self, app_id: uuid.UUID | None) -> None:
+        if app_id is not None:
+            self.open_application(app_id)
+
+    def open_application(self, app_id: uuid.UUID) -> None:
+        assert self.store is not None
+        self.session = EditSession(self.store, app_id, on_saved=self._saved)
+        sync = "本地工作区（未连接服务器）" if self.auth is None else "已登录"
+        self.push_screen(MainScreen(self.session, sync_state=sync))
+
+    def _saved(self) -> None:
+        """Called on the writer thread after each save: update the header's saving state."""
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.call_from_thread(self._refresh_header)
+
+    def _refresh_header(self) -> None:
+        if isinstance(self.screen, MainScreen):
+            self.screen.refresh_header()
+
+    # ------------------------------------------------------------------ F1
+    def action_help(self) -> None:
+        widget: Widget | None = self.focused
+        while widget is not None and not isinstance(widget, HasHelp):
+            parent = widget.parent
+            widget = parent if isinstance(parent, Widget) else None
+        topic = widget.help_topic() if widget is not None else None
+        if topic is None and isinstance(self.screen, MainScreen):
+            screen = self.screen
+            kind, key = screen.current
+            if kind == "section":
+                sec = screen.session.forms.section(key)
+                topic = (sec.title, sec.rule, "", sec.guide)
+        if topic is None and isinstance(self.screen, HasHelp):
+            topic = self.screen.help_topic()
+        if topic is None:
+            topic = ("河北省职称申报", "R1–R12", "F2 跳到下一缺项，Ctrl+P 打开命令面板。", "")
+        self.push_screen(HelpScreen(*topic))
+
+    # ------------------------------------------------------------------ slow links
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Low-bandwidth mode: a blinking cursor repaints twice a second; keep it still."""
+        if self.low_bandwidth and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
+
+    async def action_quit(self) -> None:
+        self.close_workspace()
+        self.exit()
+
+    def close_workspace(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def on_unmount(self) -> None:
+        self.close_workspace()
+
+
+def create_app(
+    store_path: Path,
+    *,
+    auth: AuthClient | None = None,
+    low_bandwidth: bool = False,
+    application_id: uuid.UUID | None = None,
+) -> ZctuiApp:
+    """The factory tests and the CLI use."""
+    return ZctuiApp(
+        store_path, auth=auth, low_bandwidth=low_bandwidth, application_id=application_id
+    )

@@ -1,0 +1,229 @@
+"""The application screen: the checklist sidebar on the left, the current step or section on
+the right, the header with who, which year, the workflow state and the saving state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Header
+
+from zctui.domain.checklist import Item
+from zctui.screens.info import ApplicationInfo, StepText
+from zctui.screens.records import RecordList, RecordScreen
+from zctui.screens.section_form import Edited, SectionForm
+from zctui.screens.submit import SubmitPane
+from zctui.store.session import EditSession
+from zctui.widgets.checklist_sidebar import ChecklistSidebar, Target
+from zctui.widgets.field_row import FieldRow
+
+STATE_LABEL = {
+    "draft": "填报中",
+    "submitted": "已提交，待单位审核",
+    "unit_opened": "单位审核中",
+    "unit_returned": "单位退回修改",
+    "unit_approved": "单位已通过",
+    "office_review": "职改办审核中",
+    "approved": "评审通过",
+    "rejected": "未通过",
+    "certificate_issued": "已发证",
+}
+LOGIN_NOTE = "本地工作区无需登录。连接服务器后，用身份证号和密码登录；首次登录须修改默认密码。"
+
+
+def pane_id(target: Target) -> str:
+    return f"pane-{target[0]}-{target[1]}"
+
+
+class MainScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MainScreen > Horizontal { height: 1fr; }
+    MainScreen ContentSwitcher { width: 1fr; height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("f2", "next_missing", "下一缺项", id="next-missing"),
+        Binding("ctrl+pagedown", "step(1)", "下一步", id="next-step"),
+        Binding("ctrl+pageup", "step(-1)", "上一步", id="prev-step"),
+        Binding("ctrl+b", "focus_sidebar", "目录", id="focus-sidebar"),
+    ]
+
+    def __init__(self, session: EditSession, sync_state: str = "本地工作区") -> None:
+        super().__init__()
+        self.session = session
+        self.sync_state = sync_state
+        self.current: Target = ("step", "2")
+        self._missing_cursor = -1
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="职")
+        with Horizontal():
+            yield ChecklistSidebar(self.session.checklist, id="sidebar")
+            yield ContentSwitcher(id="content")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.refresh_header()
+        first = "settings" if self.session.data.application.category is None else "basic"
+        pane = await self.show(("section", first))
+        self._focus_first(pane)
+
+    # ------------------------------------------------------------------ header
+    def refresh_header(self) -> None:
+        s = self.session
+        person = s.data.person
+        name = person.name if person and person.name else "（未填姓名）"
+        self.title = f"{name} · {s.data.application.year}年度"
+        saving = "保存中…" if s.pending else "已保存"
+        state = STATE_LABEL.get(s.data.application.state, s.data.application.state)
+        self.sub_title = f"{state} · {self.sync_state} · {saving}"
+
+    # ------------------------------------------------------------------ navigation
+    def _make_pane(self, target: Target) -> Widget:
+        kind, key = target
+        s = self.session
+        pid = pane_id(target)
+        if kind == "step":
+            step = next(st for st in s.forms.steps if st.number == int(key))
+            if step.number == 6:
+                return ApplicationInfo(s, step, id=pid)
+            if step.number == 12:
+                return SubmitPane(s, step, id=pid)
+            return StepText(step, LOGIN_NOTE, id=pid)
+        section = s.forms.section(key)
+        if section.kind == "list":
+            return RecordList(s, section, id=pid)
+        return SectionForm(s, section, s.row_of(section), id=pid)
+
+    def resolve(self, target: Target) -> Target:
+        """A step with sections opens its first section."""
+        kind, key = target
+        if kind == "step" and int(key) not in (1, 6, 12):
+            sections = self.session.forms.sections_of(int(key))
+            if sections:
+                return ("section", sections[0].code)
+        return target
+
+    async def show(self, target: Target) -> Widget:
+        target = self.resolve(target)
+        switcher = self.query_one(ContentSwitcher)
+        pid = pane_id(target)
+        found = switcher.query(f"#{pid}")
+        pane = found.first() if found else None
+        if pane is None:
+            pane = self._make_pane(target)
+            await switcher.mount(pane)
+        switcher.current = pid
+        self.current = target
+        if isinstance(pane, ApplicationInfo) and found:
+            pane.refresh_info()
+        if isinstance(pane, SubmitPane) and found:
+            pane.refresh_state()
+        self.query_one(ChecklistSidebar).select_target(target)
+        return pane
+
+    def open_target(self, target: Target) -> None:
+        """Show a step or section and focus its first field (for the command palette)."""
+        self.call_later(self._open_and_focus, target)
+
+    async def _open_and_focus(self, target: Target) -> None:
+        self._focus_first(await self.show(target))
+
+    @on(ChecklistSidebar.Chosen)
+    async def _chosen(self, event: ChecklistSidebar.Chosen) -> None:
+        pane = await self.show(event.target)
+        self._focus_first(pane)
+
+    def _focus_first(self, pane: Widget) -> None:
+        editable = [r for r in pane.query(FieldRow) if not r.read_only]
+        if isinstance(pane, RecordList):
+            pane.query_one("DataTable").focus()
+        elif editable:
+            editable[0].focus_editor()
+        else:
+            focusable = [w for w in pane.query("*") if w.focusable]
+            (focusable[0] if focusable else pane).focus()
+
+    def order(self) -> list[Target]:
+        out: list[Target] = []
+        for step in self.session.forms.steps:
+            sections = self.session.forms.sections_of(step.number)
+            if sections:
+                out += [("section", sec.code) for sec in sections]
+            else:
+                out.append(("step", str(step.number)))
+        return out
+
+    async def action_step(self, offset: int) -> None:
+        targets = self.order()
+        i = targets.index(self.current) if self.current in targets else 0
+        pane = await self.show(targets[(i + offset) % len(targets)])
+        self._focus_first(pane)
+
+    def action_focus_sidebar(self) -> None:
+        self.query_one(ChecklistSidebar).focus()
+
+    # ------------------------------------------------------------------ F2
+    async def action_next_missing(self) -> None:
+        errors = self.session.checklist.errors
+        if not errors:
+            self.notify("没有缺项：可以到第12步提交。")
+            return
+        self._missing_cursor = (self._missing_cursor + 1) % len(errors)
+        await self.go_to(errors[self._missing_cursor])
+
+    async def go_to(self, item: Item) -> None:
+        pane = await self.show(("section", item.section))
+        self.notify(f"[{item.rule}] {item.message}", timeout=4)
+        if isinstance(pane, RecordList):
+            rows = self.session.rows_of(pane.section)
+            row = next((r for r in rows if r.id == item.record_id), None)
+            if row is not None and (item.field or item.slot):
+                pane.open_record(row, field=item.field, slot=item.slot)
+            else:
+                pane.query_one("DataTable").focus()
+            return
+        self._focus_item(pane, item)
+
+    def _focus_item(self, pane: Widget, item: Item) -> None:
+        if item.field:
+            found = pane.query(f"#field-{item.field}")
+            if found:
+                found.first(FieldRow).focus_editor()
+                return
+        if item.slot:
+            found = pane.query(f"#slot-{item.slot}")
+            if found:
+                found.first().focus()
+                return
+        self._focus_first(pane)
+
+    # ------------------------------------------------------------------ edits
+    @on(Edited)
+    def _edited(self, event: Edited) -> None:
+        event.stop()
+        self.refresh_checklist()
+
+    def refresh_checklist(self) -> None:
+        self.query_one(ChecklistSidebar).show(self.session.checklist)
+        self.refresh_header()
+
+    @on(SubmitPane.Submitted)
+    @on(SubmitPane.Cleared)
+    def _rebuild(self, event: Any) -> None:
+        """After submission everything turns read-only; after 清空 everything is empty."""
+        event.stop()
+        switcher = self.query_one(ContentSwitcher)
+        current = self.current
+        for child in list(switcher.children):
+            if child.id != pane_id(current):
+                child.remove()
+        self.refresh_checklist()
+
+    def open_record_screen(self) -> RecordScreen | None:
+        screen = self.app.screen
+        return screen if isinstance(screen, RecordScreen) else None

@@ -1,0 +1,269 @@
+"""The applicant's TUI driven by Textual's Pilot: forms, autosave, lists, F1/F2, submit.
+
+Keys are pressed as a person types them (`pilot.press(*"中医")` types two characters).
+Every test reopens what it saved from the SQLite file, not from the widgets."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, TextArea
+
+from zctui.app import ZctuiApp, create_app
+from zctui.demo import build_demo
+from zctui.screens.help import HelpScreen
+from zctui.screens.main import MainScreen
+from zctui.screens.records import RecordList, RecordScreen
+from zctui.store.repository import Store
+from zctui.widgets.checklist_sidebar import ChecklistSidebar
+from zctui.widgets.field_row import FieldRow
+from zctui.widgets.pinyin_select import PinyinSelect
+
+YEAR = 2026
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> tuple[Path, uuid.UUID, uuid.UUID]:
+    path = tmp_path / "ws.sqlite3"
+    done, half = build_demo(path, year=YEAR)
+    return path, done.id, half.id
+
+
+def main(app: ZctuiApp) -> MainScreen:
+    assert isinstance(app.screen, MainScreen), app.screen
+    return app.screen
+
+
+def saved(path: Path, app_id: uuid.UUID, table: str, field: str) -> object:
+    with Store(path) as store:
+        data = store.load(app_id)
+        row = data.singles.get(table) if table != "application" else data.application
+        return getattr(row, field)
+
+
+async def open_section(app: ZctuiApp, code: str) -> None:
+    await main(app)._open_and_focus(("section", code))
+
+
+def row(app: ZctuiApp, name: str) -> FieldRow:
+    return main(app).query_one(f"#field-{name}", FieldRow)
+
+
+async def test_r3_1_typing_saves_at_once_and_survives_reopen(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_section(app, "basic")
+        row(app, "name").focus_editor()
+        editor = row(app, "name").editor
+        assert isinstance(editor, Input)
+        editor.value = ""
+        await pilot.press(*"李静怡")
+        await pilot.pause()
+        assert app.session is not None and app.session.flush()
+        # Saved before the app is closed: a crash now would lose nothing.
+        assert saved(path, half, "basic_info", "name") == "李静怡"
+    assert saved(path, half, "basic_info", "name") == "李静怡"
+
+
+async def test_live_validation_in_chinese_and_counter(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_section(app, "basic")
+        mobile = row(app, "mobile")
+        assert "11 位" in mobile.message  # the demo's 10-digit number is flagged at once
+        mobile.focus_editor()
+        await pilot.press("end", "5")
+        await pilot.pause()
+        assert mobile.message == ""
+        phone = row(app, "work_phone")
+        phone.focus_editor()
+        await pilot.press(*"0317-21234567")
+        await pilot.pause()
+        assert "13/12" in str(phone.query_one(".counter").render())
+        assert "最多 12" in phone.message
+
+
+async def test_r2_2_pinyin_filter_cascade(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    """`zywk` picks 中医外科 once the series is 中医系列-中医 (R2.2)."""
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "settings")
+        category = row(app, "category").editor
+        assert isinstance(category, PinyinSelect)
+        category.input.focus()
+        category.input.value = ""
+        await pilot.press(*"wsl", "enter")
+        series = row(app, "series").editor
+        assert isinstance(series, PinyinSelect)
+        series.input.focus()
+        series.input.value = ""
+        await pilot.press(*"zyxl", "enter")
+        specialty = row(app, "specialty").editor
+        assert isinstance(specialty, PinyinSelect)
+        specialty.input.focus()
+        specialty.input.value = ""
+        await pilot.press(*"zywk", "enter")
+        await pilot.pause()
+        assert app.session is not None and app.session.flush()
+    assert saved(path, half, "application", "category") == "ws"
+    assert saved(path, half, "application", "series") == "230.zy"
+    assert saved(path, half, "application", "specialty") == "02"
+
+
+async def test_year_month_input_normalises(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "overview")
+        work_start = row(app, "work_start")
+        work_start.focus_editor()
+        await pilot.press(*"2010.7", "tab")
+        await pilot.pause()
+        assert app.session is not None and app.session.flush()
+    assert saved(path, half, "overview_supplement", "work_start") == "2010-07"
+
+
+async def test_r3_1_summary_counts_lines(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "basic")
+        summary = row(app, "summary")
+        assert "9/17 行" in str(summary.query_one(".counter").render())
+        area = summary.query_one(TextArea)
+        area.focus()
+        await pilot.press("ctrl+end", *("enter" for _ in range(9)))
+        await pilot.pause()
+        assert "18/17 行" in str(summary.query_one(".counter").render())
+        assert "17" in summary.message
+
+
+async def test_r10_1_add_edit_reorder_delete_papers(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "paper")
+        pane = main(app).query_one(RecordList)
+        table = pane.query_one(DataTable)
+        table.focus()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        await pilot.press(*"新论文")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 3
+        await pilot.press("ctrl+up")  # the new paper moves above the second one
+        await pilot.pause()
+        await pilot.press("up", "d")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # focus 删除 and press it
+        await pilot.pause()
+        assert app.session is not None and app.session.flush()
+    with Store(path) as store:
+        titles = [p.title for p in store.load(done).rows("paper")]  # type: ignore[attr-defined]
+    assert titles == ["新论文", "中医外治法在急性乳腺炎中的应用"]
+
+
+async def test_f2_jumps_to_next_missing_field(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        first = app.session.checklist.errors[0] if app.session else None
+        assert first is not None
+        focused = app.focused
+        owner = focused.parent if focused is not None else None
+        while owner is not None and not isinstance(owner, FieldRow):
+            owner = owner.parent
+        assert isinstance(owner, FieldRow) and owner.spec.name == (first.field or owner.spec.name)
+
+
+async def test_f1_shows_rule_and_guide_for_focused_field(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_section(app, "basic")
+        row(app, "summary").focus_editor()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        label, rule, _help, guide = app.screen.topic
+        assert (label, rule) == ("工作总结摘要", "R3.1")
+        assert "不超17行" in guide
+        await pilot.press("escape")
+
+
+async def test_sidebar_follows_every_edit(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_section(app, "basic")
+        sidebar = main(app).query_one(ChecklistSidebar)
+        before = str(sidebar._by_target[("section", "basic")].label)
+        politics = row(app, "politics").editor
+        assert isinstance(politics, PinyinSelect)
+        politics.input.focus()
+        await pilot.press(*"qz", "enter")  # 群众
+        await pilot.pause()
+        after = str(sidebar._by_target[("section", "basic")].label)
+        assert before != after and "缺" in after
+        assert int(after.split("缺")[1]) == int(before.split("缺")[1]) - 1
+
+
+async def test_r12_submit_locks_everything(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await main(app)._open_and_focus(("step", "12"))
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # 确认提交
+        await pilot.pause()
+        assert app.session is not None and app.session.read_only
+        await open_section(app, "basic")
+        assert all(r.read_only for r in main(app).query(FieldRow))
+        assert "不能修改" in str(main(app).query_one(".locked").render())
+    assert saved(path, done, "application", "state") == "submitted"
+
+
+async def test_r12_submit_refused_while_incomplete(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await main(app)._open_and_focus(("step", "12"))
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)  # no confirmation offered
+        assert app.session is not None and not app.session.read_only
+        text = str(main(app).query_one("#submit-missing").render())
+        assert "[R2.5]" in text
+
+
+async def test_new_workspace_starts_an_application(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    app = create_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"杨丰", "enter", *"130902198010100011", "enter", "enter")
+        await pilot.press(*"沧州市中西医结合医院", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+    with Store(path) as store:
+        [application] = store.applications()
+        assert application.unit_name == "沧州市中西医结合医院"
+        assert store.persons()[0].name == "杨丰"
