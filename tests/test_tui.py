@@ -267,3 +267,52 @@ async def test_new_workspace_starts_an_application(tmp_path: Path) -> None:
         [application] = store.applications()
         assert application.unit_name == "沧州市中西医结合医院"
         assert store.persons()[0].name == "杨丰"
+
+
+async def test_r2_5_wrong_review_mode_is_blocked_with_the_guide(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    """R2.5: an ordinary hospital may not choose 自主评审; the choice is refused and the
+    guide's explanation shown; nothing is saved."""
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "settings")
+        mode = row(app, "review_mode").editor
+        assert isinstance(mode, PinyinSelect)
+        mode.input.focus()
+        mode.input.value = ""
+        await pilot.press(*"zzps", "enter")  # 自主评审
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        _label, rule, message, guide = app.screen.topic
+        assert rule == "R2.5" and "必须选择“评审”" in message and "如选错，将无法参评" in guide
+        await pilot.press("escape")
+        await pilot.pause()
+        assert mode.value == "review" and mode.input.value == "评审"
+        assert app.session is not None and app.session.flush()
+    assert saved(path, done, "application", "review_mode") == "review"
+
+
+async def test_r3_1_id_number_fills_gender_and_birth_date(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "basic")
+        assert app.session is not None
+        basic = app.session.forms.section("basic")
+        for name in ("gender", "birth_date"):
+            app.session.set_value(basic, None, name, "")
+        id_editor = row(app, "id_number").editor
+        assert isinstance(id_editor, Input)
+        id_editor.focus()
+        id_editor.value = ""
+        await pilot.press(*"130902198010100011")
+        await pilot.pause()
+        assert app.session.flush()
+        birth = row(app, "birth_date").editor
+        assert isinstance(birth, Input) and birth.value == "1980-10-10"
+    assert saved(path, half, "basic_info", "gender") == "1"
+    assert saved(path, half, "basic_info", "birth_date") == "1980-10-10"

@@ -38,6 +38,7 @@ CHECKS = {
     "id_number", "mobile", "landline", "phone", "journal_numbers", "isbn", "chsi_code",
     "thousand_words", "retrieval_url", "url",
 }  # fmt: skip
+DERIVABLE = {"id_gender", "id_birth_date"}  # values a field can fill in from another (R3.1)
 NAMED_CHECKS = {"appraisal_years", "kind_order", "time_order"}
 
 _PREDICATES: dict[str, Predicate] = {}
@@ -82,6 +83,7 @@ class FieldSpec(Searchable):
     source: str | None = None
     check: str | None = None
     check_when: Condition = True  # e.g. the ID-card check only when 证件类型 is 居民身份证
+    fills: dict[str, str] = Field(default_factory=dict)  # field → fact derived from this value
     future: bool = False  # a date that may lie ahead (成绩有效期)
     readonly: bool = False
     rule: str
@@ -195,6 +197,11 @@ def _check_conditions(forms: Forms, name: str) -> None:
         for j, f in enumerate(sec.fields):
             conds.append((f"sections[{i}].fields[{j}].required", f.required))
             conds.append((f"sections[{i}].fields[{j}].check_when", f.check_when))
+            for target, fact in f.fills.items():
+                if target not in {g.name for g in sec.fields} or fact not in DERIVABLE:
+                    raise CatalogError(
+                        f"{name}: sections[{i}].fields[{j}].fills: {target} ← {fact} 无法推导"
+                    )
         for j, s in enumerate(sec.slots):
             conds.append((f"sections[{i}].slots[{j}].required", s.required))
         for j, r in enumerate(sec.require):

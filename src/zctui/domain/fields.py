@@ -168,3 +168,14 @@ def options_for(spec: FieldSpec, record: Mapping[str, Any], catalog: Catalog) ->
     if src == "review_modes":
         return catalog.review_modes
     return ()
+
+
+def derived_values(spec: FieldSpec, value: str | None) -> dict[str, str]:
+    """What a value lets the form fill in: gender and birth date from an ID number (R3.1)."""
+    if not spec.fills or blank(value):
+        return {}
+    facts = v.id_number_facts(value or "")
+    if facts is None:
+        return {}
+    known = {"id_gender": facts.gender, "id_birth_date": facts.birth_date.isoformat()}
+    return {target: known[fact] for target, fact in spec.fills.items() if fact in known}

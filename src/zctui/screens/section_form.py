@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from zctui.data.forms import SectionSpec
+from zctui.domain.fields import derived_values
 from zctui.screens.attach import AttachScreen
 from zctui.screens.help import HelpScreen
 from zctui.store.session import EditSession, ReadOnlyError
@@ -92,6 +93,11 @@ class SectionForm(VerticalScroll):
         except ReadOnlyError as exc:
             self.notify(str(exc), severity="error")
             return
+        for target, value in derived_values(event.row.spec, event.value).items():
+            derived = self.field_row(target)
+            if derived is not None and not getattr(self.row, target, None):
+                self.session.set_value(self.section, self._row_id(), target, value)
+                derived.reset(value)
         for other in self.query(FieldRow):
             if other is not event.row:
                 other.revalidate()
