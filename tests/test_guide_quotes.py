@@ -35,6 +35,7 @@ def guide_texts(forms: Forms) -> Iterator[tuple[str, str]]:
     """(location, text) of every non-empty `guide` in the forms."""
     for i, step in enumerate(forms.steps):
         yield f"steps[{i}].guide", step.guide
+        yield f"steps[{i}].notes", step.notes
     for i, sec in enumerate(forms.sections):
         at = f"sections[{i}]"
         yield f"{at}.guide", sec.guide

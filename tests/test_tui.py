@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, TextArea
 
 from zctui.app import ZctuiApp, create_app
 from zctui.demo import build_demo
+from zctui.screens.confirm import ConfirmScreen
 from zctui.screens.help import HelpScreen
 from zctui.screens.main import MainScreen
 from zctui.screens.records import RecordList, RecordScreen
@@ -232,6 +233,10 @@ async def test_r12_submit_locks_everything(demo: tuple[Path, uuid.UUID, uuid.UUI
         await main(app)._open_and_focus(("step", "12"))
         await pilot.press("ctrl+t")
         await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert "用人单位查看后个人不能撤回修改" in confirm.text  # R12.2
+        assert "填写内容不能超过17行" in confirm.text  # R12.3
         await pilot.press("tab", "enter")  # 确认提交
         await pilot.pause()
         assert app.session is not None and app.session.read_only

@@ -72,6 +72,7 @@ class StepSpec(Frozen):
     title: str
     rule: str
     guide: str = ""
+    notes: str = ""  # more of the guide's words for the step (R12.3's 注意事项), verbatim
 
 
 class FieldSpec(Searchable):

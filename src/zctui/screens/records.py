@@ -84,7 +84,7 @@ class RecordList(Vertical):
     DEFAULT_CSS = """
     RecordList { height: 1fr; padding: 0 1; }
     RecordList > .guide { color: $text-muted; }
-    RecordList > DataTable { height: 1fr; }
+    RecordList > DataTable { height: 1fr; overflow-x: hidden; }
     RecordList > .hint { color: $text-muted; height: 1; }
     """
     BINDINGS = [
@@ -111,7 +111,7 @@ class RecordList(Vertical):
         if self.section.guide:
             yield Static(self.section.guide, classes="guide", markup=False)
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
-        table.add_columns("#", "内容", "状态")
+        table.add_columns("#", "状态", "内容")
         yield table
         yield Static("a 添加 · 回车 编辑 · d 删除 · Ctrl+↑↓ 排序", classes="hint")
 
@@ -129,7 +129,7 @@ class RecordList(Vertical):
         table.clear()
         for i, row in enumerate(rows, start=1):
             state = f"缺{missing[row.id]}" if row.id in missing else "✓"
-            table.add_row(str(i), summary(self.session, self.section, row), state, key=str(row.id))
+            table.add_row(str(i), state, summary(self.session, self.section, row), key=str(row.id))
         if select is not None:
             ids = [r.id for r in rows]
             if select in ids:

@@ -17,9 +17,6 @@ from zctui.domain.checklist import Checklist
 from zctui.screens.confirm import ConfirmScreen, TypedConfirmScreen
 from zctui.store.session import EditSession
 
-# R12.2 / R12.3, the guide's own words.
-SUBMIT_WARNING = "个人申报提交后将进入用人单位审核，用人单位查看后个人不能撤回修改，请确认信息无误"
-
 
 def missing_text(checklist: Checklist) -> str:
     lines = [f"[{i.rule}] {i.message}" for i in checklist.errors]
@@ -91,7 +88,9 @@ class SubmitPane(VerticalScroll):
                 self.refresh_state()
                 self.post_message(self.Submitted())
 
-        self.app.push_screen(ConfirmScreen("提交审核", SUBMIT_WARNING, yes="确认提交"), done)
+        # R12.2's warning and R12.3's notes, in the guide's words (data/forms.yaml, step 12).
+        text = f"{self.step.guide}\n\n注意事项\n{self.step.notes}"
+        self.app.push_screen(ConfirmScreen("提交审核", text, yes="确认提交"), done)
 
     @on(Button.Pressed, "#clear")
     def _clear(self) -> None:

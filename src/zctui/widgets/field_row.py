@@ -30,7 +30,7 @@ class FieldRow(Vertical):
     DEFAULT_CSS = """
     FieldRow { height: auto; margin: 0 0 0 0; }
     FieldRow > Horizontal { height: auto; }
-    FieldRow .label { width: 16; height: 1; color: $text-muted; }
+    FieldRow .label { width: 16; height: auto; color: $text-muted; }
     FieldRow .label.-required { color: $text; }
     FieldRow .editor { width: 1fr; }
     FieldRow .counter { width: 8; height: 1; text-align: right; color: $text-muted; }
