@@ -106,6 +106,7 @@ def _prefix(section: SectionSpec, index: int | None) -> str:
 def _check_row(
     ctx: _Ctx, section: SectionSpec, row: Any, index: int | None, items: list[Item]
 ) -> None:
+    """Required fields, field checks, attachment slots and assertions of one record."""
     record = record_facts(section, row)
     raw = {f.name: getattr(row, f.name, None) for f in section.fields}
     row_id = getattr(row, "id", None)
@@ -113,62 +114,34 @@ def _check_row(
     files = {s.code: ctx.data.slot_count(owner, s.code) if owner else 0 for s in section.slots}
     facts = {**ctx.with_record(record), "files": files}
     where = _prefix(section, index)
+
+    def report(rule: str, message: str, guide: str, **where_in_record: Any) -> None:
+        items.append(
+            Item(
+                rule=rule,
+                section=section.code,
+                message=where + message,
+                guide=guide or section.guide,
+                record_id=row_id,
+                record_index=index,
+                **where_in_record,
+            )
+        )
+
     for spec in section.fields:
         value = raw[spec.name]
         if blank(value):
             if not spec.readonly and holds(spec.required, facts):
                 verb = "选择" if spec.kind == "select" else "填写"
-                items.append(
-                    Item(
-                        rule=spec.rule,
-                        section=section.code,
-                        message=f"{where}请{verb}{spec.label}",
-                        guide=spec.guide or section.guide,
-                        field=spec.name,
-                        record_id=row_id,
-                        record_index=index,
-                    )
-                )
-            continue
-        if msg := field_error(spec, value, raw, ctx.catalog):
-            items.append(
-                Item(
-                    rule=spec.rule,
-                    section=section.code,
-                    message=where + msg,
-                    guide=spec.guide or section.guide,
-                    field=spec.name,
-                    record_id=row_id,
-                    record_index=index,
-                )
-            )
+                report(spec.rule, f"请{verb}{spec.label}", spec.guide, field=spec.name)
+        elif msg := field_error(spec, value, raw, ctx.catalog):
+            report(spec.rule, msg, spec.guide, field=spec.name)
     for slot in section.slots:
         if files[slot.code] == 0 and holds(slot.required, facts):
-            items.append(
-                Item(
-                    rule=slot.rule,
-                    section=section.code,
-                    message=f"{where}请上传{slot.label}",
-                    guide=slot.guide or section.guide,
-                    slot=slot.code,
-                    record_id=row_id,
-                    record_index=index,
-                )
-            )
+            report(slot.rule, f"请上传{slot.label}", slot.guide, slot=slot.code)
     for rule in section.asserts:
         if holds(rule.when, facts) and not holds(rule.expr, facts):
-            items.append(
-                Item(
-                    rule=rule.rule,
-                    section=section.code,
-                    message=where + rule.message,
-                    guide=rule.guide or section.guide,
-                    severity=rule.severity,
-                    field=rule.field,
-                    record_id=row_id,
-                    record_index=index,
-                )
-            )
+            report(rule.rule, rule.message, rule.guide, severity=rule.severity, field=rule.field)
 
 
 def _appraisal_years(
