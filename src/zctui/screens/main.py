@@ -22,17 +22,6 @@ from zctui.store.session import EditSession
 from zctui.widgets.checklist_sidebar import ChecklistSidebar, Target
 from zctui.widgets.field_row import FieldRow
 
-STATE_LABEL = {
-    "draft": "填报中",
-    "submitted": "已提交，待单位审核",
-    "unit_opened": "单位审核中",
-    "unit_returned": "单位退回修改",
-    "unit_approved": "单位已通过",
-    "office_review": "职改办审核中",
-    "approved": "评审通过",
-    "rejected": "未通过",
-    "certificate_issued": "已发证",
-}
 LOGIN_NOTE = "本地工作区无需登录。连接服务器后，用身份证号和密码登录；首次登录须修改默认密码。"
 
 
@@ -79,7 +68,7 @@ class MainScreen(Screen[None]):
         name = person.name if person and person.name else "（未填姓名）"
         self.title = f"{name} · {s.data.application.year}年度"
         saving = "保存中…" if s.pending else "已保存"
-        state = STATE_LABEL.get(s.data.application.state, s.data.application.state)
+        state = s.catalog.values("workflow_state").label_of(s.data.application.state)
         self.sub_title = f"{state} · {self.sync_state} · {saving}"
 
     # ------------------------------------------------------------------ navigation
