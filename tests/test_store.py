@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from zctui.domain.models import Application, Paper
-from zctui.store.db import current_revision, head_revision, migrate, sqlite_engine
+from zctui.store.db import HEAD, current_revision, head_revision, migrate, sqlite_engine
 from zctui.store.repository import Store, StoreError
 
 
@@ -156,6 +156,11 @@ def test_file_from_first_version_opens_in_newer(tmp_path: Path) -> None:
         [app] = store.applications()
         assert app.year == 2025 and app.catalog_version is None
         assert store.persons()[0].name == "杨丰"
+
+
+def test_head_constant_is_the_newest_migration() -> None:
+    """Opening a file at the newest schema skips Alembic; HEAD must name that schema."""
+    assert head_revision() == HEAD
 
 
 def _no_drift(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header
@@ -35,10 +36,11 @@ class MainScreen(Screen[None]):
     MainScreen ContentSwitcher { width: 1fr; height: 1fr; }
     """
     BINDINGS = [
-        Binding("f2", "next_missing", "下一缺项", id="next-missing"),
-        Binding("ctrl+pagedown", "step(1)", "下一步", id="next-step"),
-        Binding("ctrl+pageup", "step(-1)", "上一步", id="prev-step"),
-        Binding("ctrl+b", "focus_sidebar", "目录", id="focus-sidebar"),
+        # priority: a DataTable or a long Input would otherwise take these keys first
+        Binding("f2", "next_missing", "下一缺项", id="next-missing", priority=True),
+        Binding("ctrl+pagedown", "step(1)", "下一步", id="next-step", priority=True),
+        Binding("ctrl+pageup", "step(-1)", "上一步", id="prev-step", priority=True),
+        Binding("ctrl+b", "focus_sidebar", "目录", id="focus-sidebar", priority=True),
     ]
 
     def __init__(self, session: EditSession, sync_state: str = "本地工作区") -> None:
@@ -63,13 +65,18 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ header
     def refresh_header(self) -> None:
+        """Set the header only when its text changes (a change repaints the screen)."""
         s = self.session
         person = s.data.person
         name = person.name if person and person.name else "（未填姓名）"
-        self.title = f"{name} · {s.data.application.year}年度"
-        saving = "保存中…" if s.pending else "已保存"
+        title = f"{name} · {s.data.application.year}年度"
+        # Not "保存中…" on every keystroke: a header change repaints the whole screen, which
+        # costs kilobytes per key over SSH. Saving takes a millisecond; only trouble shows.
+        saving = "保存失败，正在重试" if s.failed else "已保存"
         state = s.catalog.values("workflow_state").label_of(s.data.application.state)
-        self.sub_title = f"{state} · {self.sync_state} · {saving}"
+        sub_title = f"{state} · {self.sync_state} · {saving}"
+        if (self.title, self.sub_title) != (title, sub_title):
+            self.title, self.sub_title = title, sub_title
 
     # ------------------------------------------------------------------ navigation
     def _make_pane(self, target: Target) -> Widget:
@@ -101,16 +108,17 @@ class MainScreen(Screen[None]):
         target = self.resolve(target)
         switcher = self.query_one(ContentSwitcher)
         pid = pane_id(target)
-        found = switcher.query(f"#{pid}")
-        pane = found.first() if found else None
-        if pane is None:
-            pane = self._make_pane(target)
+        try:
+            pane: Widget = switcher.get_child_by_id(pid)
+            existed = True
+        except NoMatches:
+            pane, existed = self._make_pane(target), False
             await switcher.mount(pane)
         switcher.current = pid
         self.current = target
-        if isinstance(pane, ApplicationInfo) and found:
+        if existed and isinstance(pane, ApplicationInfo):
             pane.refresh_info()
-        if isinstance(pane, SubmitPane) and found:
+        if existed and isinstance(pane, SubmitPane):
             pane.refresh_state()
         self.query_one(ChecklistSidebar).select_target(target)
         return pane

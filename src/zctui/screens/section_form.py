@@ -98,9 +98,10 @@ class SectionForm(VerticalScroll):
             if derived is not None and not getattr(self.row, target, None):
                 self.session.set_value(self.section, self._row_id(), target, value)
                 derived.reset(value)
-        for other in self.query(FieldRow):
-            if other is not event.row:
-                other.revalidate()
+        if event.row.spec.kind == "select":  # a choice can change what its neighbours allow
+            for other in self.query(FieldRow):
+                if other is not event.row:
+                    other.revalidate()
         self.post_message(Edited())
 
     def _row_id(self) -> uuid.UUID | None:

@@ -53,6 +53,7 @@ class EditSession:
         self.on_saved = on_saved
         self.failed: list[str] = []  # Chinese messages of saves that had to be retried
         self._checklist: Checklist | None = None
+        self._facts: dict[str, Any] | None = None
         self._queue: queue.Queue[Callable[[], object] | None] = queue.Queue()
         self._pending = 0
         self._idle = threading.Condition()
@@ -68,6 +69,10 @@ class EditSession:
     def read_only(self) -> bool:
         return self.data.application.state not in EDITABLE_STATES
 
+    def _changed(self) -> None:
+        self._checklist = None
+        self._facts = None
+
     @property
     def checklist(self) -> Checklist:
         if self._checklist is None:
@@ -78,8 +83,14 @@ class EditSession:
         """Whether a field or slot is required now, for this record (the * in the form)."""
         if isinstance(cond, bool):
             return cond
-        facts = application_facts(self.data, self.catalog, self.forms)
-        return holds(cond, {**facts, "record": record_facts(section, row)})
+        return holds(cond, {**self.facts, "record": record_facts(section, row)})
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The application's facts for the rules, recomputed after a change."""
+        if self._facts is None:
+            self._facts = application_facts(self.data, self.catalog, self.forms)
+        return self._facts
 
     def blocking_rule(
         self, section: SectionSpec, row_id: uuid.UUID | None, field: str, value: str
@@ -138,7 +149,7 @@ class EditSession:
         if getattr(row, field) == stored:
             return
         setattr(row, field, stored)
-        self._checklist = None
+        self._changed()
         table = str(row.__tablename__)
         rid = row.id
         self._enqueue(lambda: self.store.set_field(table, rid, field, stored))
@@ -151,7 +162,7 @@ class EditSession:
             application_id=self.application_id, position=position, **values
         )
         rows.append(row)
-        self._checklist = None
+        self._changed()
         self._enqueue(lambda: self.store.add(row))
         return row
 
@@ -161,7 +172,7 @@ class EditSession:
         self.data.lists[section.table] = [r for r in rows if r.id != row_id]
         self.data.attachments = [a for a in self.data.attachments if a.owner_id != row_id]
         self.data.files_changed()
-        self._checklist = None
+        self._changed()
         self._enqueue(lambda: self.store.delete(section.table, row_id))
 
     def move_record(self, section: SectionSpec, row_id: uuid.UUID, offset: int) -> bool:
@@ -175,7 +186,7 @@ class EditSession:
         rows.insert(j, rows.pop(i))
         for pos, r in enumerate(rows, start=1):
             r.position = pos
-        self._checklist = None
+        self._changed()
         self._enqueue(lambda: self.store.move(section.table, row_id, offset))
         return True
 
@@ -196,7 +207,7 @@ class EditSession:
         )  # fmt: skip
         self.data.attachments.append(row)
         self.data.files_changed()
-        self._checklist = None
+        self._changed()
         self._enqueue(partial(self.store.add, row))
         return row
 
@@ -204,7 +215,7 @@ class EditSession:
         self._guard()
         self.data.attachments = [a for a in self.data.attachments if a.id != attachment_id]
         self.data.files_changed()
-        self._checklist = None
+        self._changed()
         self._enqueue(partial(self.store.delete, "attachment", attachment_id))
 
     def submit(self) -> Checklist:
@@ -231,7 +242,7 @@ class EditSession:
             self._enqueue(partial(self.store.delete, "attachment", att.id))
         self.data.attachments = []
         self.data.files_changed()
-        self._checklist = None
+        self._changed()
 
     # ------------------------------------------------------------------ writing
     def _enqueue(self, job: Callable[[], object]) -> None:
@@ -251,9 +262,10 @@ class EditSession:
                     break
                 except Exception as exc:  # disk full, locked file …: keep it and retry
                     log.exception("save failed, retrying")
-                    self.failed.append(f"保存失败，正在重试：{exc}")
+                    self.failed = [f"保存失败，正在重试：{exc}"]
                     threading.Event().wait(delay)
                     delay = min(delay * 2, 2.0)
+            self.failed = []
             with self._idle:
                 self._pending -= 1
                 if self._pending == 0:

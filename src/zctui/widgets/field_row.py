@@ -68,6 +68,7 @@ class FieldRow(Vertical):
         self._catalog = catalog
         self.read_only = read_only or spec.readonly
         self.required = required
+        self._message = ""
 
     # -- help protocol (F1): what the help screen shows for the focused field
     def help_topic(self) -> tuple[str, str, str, str]:
@@ -131,13 +132,15 @@ class FieldRow(Vertical):
             counter.update(counter_text(value, self.spec.max_len, None))
             counter.set_class(len(value) > self.spec.max_len, "-over")
         record = {**self._record(), self.spec.name: value}
-        msg = field_error(self.spec, value, record, self._catalog) if value.strip() else None
-        self.query_one(".error", Static).update(msg or "")
-        self.set_class(bool(msg), "-invalid")
+        msg = field_error(self.spec, value, record, self._catalog) if value.strip() else ""
+        if msg != self._message:  # an unchanged message must not re-lay out the form
+            self._message = msg or ""
+            self.query_one(".error", Static).update(self._message)
+            self.set_class(bool(msg), "-invalid")
 
     @property
     def message(self) -> str:
-        return str(self.query_one(".error", Static).render()) if self.has_class("-invalid") else ""
+        return self._message
 
     def _changed(self, value: str) -> None:
         if value == self._value:

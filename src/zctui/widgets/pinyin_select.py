@@ -50,6 +50,7 @@ class PinyinSelect(Vertical):
         self.value = value
         self._placeholder = placeholder or "输入汉字或拼音首字母筛选"
         self._shown: list[Labelled] = []
+        self._list: OptionList | None = None  # made on first use: most selects are never opened
 
     def label_of(self, value: str | None) -> str:
         if value is None:
@@ -59,7 +60,12 @@ class PinyinSelect(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(self.label_of(self.value), placeholder=self._placeholder, compact=True)
-        yield OptionList()
+
+    def option_list(self) -> OptionList:
+        if self._list is None:
+            self._list = OptionList()
+            self.mount(self._list)
+        return self._list
 
     @property
     def input(self) -> Input:
@@ -68,7 +74,7 @@ class PinyinSelect(Vertical):
     def _fill(self, query: str) -> None:
         matches = [o for o in self._options() if o.matches(query)]
         self._shown = matches
-        ol = self.query_one(OptionList)
+        ol = self.option_list()
         ol.clear_options()
         ol.add_options(Option(o.label, id=o.code) for o in matches[:200])
         if matches:
@@ -86,7 +92,7 @@ class PinyinSelect(Vertical):
         if not self.has_class("-open"):
             self._fill("")
             return
-        ol = self.query_one(OptionList)
+        ol = self.option_list()
         if ol.option_count:
             ol.highlighted = ((ol.highlighted or 0) + step) % ol.option_count
 
@@ -97,7 +103,7 @@ class PinyinSelect(Vertical):
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
         event.stop()
-        ol = self.query_one(OptionList)
+        ol = self.option_list()
         if self.has_class("-open") and ol.highlighted is not None:
             option = ol.get_option_at_index(ol.highlighted)
             self.choose(option.id)
