@@ -19,7 +19,7 @@ from textual.widgets import Input, Label, Static, TextArea
 from zctui.data.catalog import Catalog
 from zctui.data.forms import FieldSpec
 from zctui.domain.fields import field_error, options_for
-from zctui.widgets.counted_text import CountedTextArea, counter_text
+from zctui.widgets.counted_text import CountedTextArea, Counter, counter_text
 from zctui.widgets.date_input import DateInput
 from zctui.widgets.pinyin_select import PinyinSelect
 
@@ -33,8 +33,6 @@ class FieldRow(Vertical):
     FieldRow .label { width: 16; height: auto; color: $text-muted; }
     FieldRow .label.-required { color: $text; }
     FieldRow .editor { width: 1fr; }
-    FieldRow .counter { width: 8; height: 1; text-align: right; color: $text-muted; }
-    FieldRow .counter.-over { color: $error; }
     FieldRow .error { color: $error; height: auto; padding-left: 16; display: none; }
     FieldRow.-invalid .error { display: block; }
     FieldRow .readonly { width: 1fr; height: auto; color: $text; }
@@ -99,7 +97,7 @@ class FieldRow(Vertical):
             else:
                 yield Input(self._value, compact=True, classes="editor", placeholder=spec.help[:40])
             if spec.max_len and spec.kind != "textarea" and not self.read_only:
-                yield Static(counter_text(self._value, spec.max_len, None), classes="counter")
+                yield Counter(counter_text(self._value, spec.max_len, None), classes="counter")
         yield Static("", classes="error")
 
     def on_mount(self) -> None:
@@ -128,8 +126,8 @@ class FieldRow(Vertical):
     def _show(self, value: str) -> None:
         """Counter and message for the current value."""
         if self.spec.max_len and not self.read_only and self.spec.kind != "textarea":
-            counter = self.query_one(".counter", Static)
-            counter.update(counter_text(value, self.spec.max_len, None))
+            counter = self.query_one(".counter", Counter)
+            counter.text = counter_text(value, self.spec.max_len, None)
             counter.set_class(len(value) > self.spec.max_len, "-over")
         record = {**self._record(), self.spec.name: value}
         msg = field_error(self.spec, value, record, self._catalog) if value.strip() else ""
