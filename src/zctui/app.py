@@ -52,6 +52,7 @@ class ZctuiApp(App[None]):
             self.animation_level = "none"
 
     def on_mount(self) -> None:
+        self.set_class(self.low_bandwidth, "-low-bandwidth")
         self._warm_up()
         self.store = Store(self.store_path)
         if self.auth is not None:
