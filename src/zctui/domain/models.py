@@ -212,7 +212,9 @@ class SpecialExperience(ListRow, table=True):
 
 
 # R9 ---------------------------------------------------------------------------------------
-class Honour(ListRow, table=True):
+class Recognition(ListRow):
+    """What honours and awards share (R9.1, R9.2: "添加获奖，参照荣誉")."""
+
     name: str | None = None
     level: str | None = None
     issuer: str | None = None
@@ -221,14 +223,12 @@ class Honour(ListRow, table=True):
     notice_no: str | None = None
 
 
-class Award(ListRow, table=True):
-    name: str | None = None
-    level: str | None = None
+class Honour(Recognition, table=True):
+    pass
+
+
+class Award(Recognition, table=True):
     grade: str | None = None
-    issuer: str | None = None
-    awarded: str | None = None
-    approval_no: str | None = None
-    notice_no: str | None = None
 
 
 class ExpertTitle(ListRow, table=True):
