@@ -175,7 +175,7 @@ class MainScreen(Screen[None]):
 
     async def go_to(self, item: Item) -> None:
         pane = await self.show(("section", item.section))
-        self.notify(f"[{item.rule}] {item.message}", timeout=4)
+        self.notify(f"[{item.rule}] {item.message}", timeout=4, markup=False)
         if isinstance(pane, RecordList):
             rows = self.session.rows_of(pane.section)
             row = next((r for r in rows if r.id == item.record_id), None)
