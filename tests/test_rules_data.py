@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from zctui.data.base import CatalogError
 from zctui.data.expr import ExprError, compile_condition
-from zctui.data.forms import APP_FACTS, load_forms
+from zctui.data.forms import load_forms
 from zctui.domain.models import TABLES
 
 FORMS = load_forms()
@@ -124,10 +124,6 @@ def test_every_field_has_label_rule_and_help_where_guide_has_one() -> None:
     for section in FORMS.sections:
         for f in section.fields:
             assert f.label and f.rule.startswith("R"), (section.code, f.name)
-
-
-def test_facts_vocabulary_is_closed() -> None:
-    assert "method" in APP_FACTS and "record" in APP_FACTS
 
 
 def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:

@@ -16,7 +16,7 @@ from textual.widgets import ContentSwitcher, Footer, Header
 
 from zctui.domain.checklist import Item
 from zctui.screens.info import ApplicationInfo, StepText
-from zctui.screens.records import RecordList, RecordScreen
+from zctui.screens.records import RecordList
 from zctui.screens.section_form import Edited, SectionForm
 from zctui.screens.submit import SubmitPane
 from zctui.store.session import EditSession
@@ -220,7 +220,3 @@ class MainScreen(Screen[None]):
             if child.id != pane_id(current):
                 child.remove()
         self.refresh_checklist()
-
-    def open_record_screen(self) -> RecordScreen | None:
-        screen = self.app.screen
-        return screen if isinstance(screen, RecordScreen) else None
