@@ -48,6 +48,7 @@ def test_check_json_and_exit_code_for_one_application(tmp_path: Path) -> None:
     out = zctui("check", "--json", db=db)
     report = json.loads(out.stdout)
     assert [r["complete"] for r in report] == [True, False]
+    assert [r["state"] for r in report] == ["draft", "draft"]  # the workflow state, R12
     items = [i for step in report[1]["steps"] for s in step["sections"] for i in s["items"]]
     assert all(i["rule"].startswith("R") and i["guide"] for i in items)
     one = zctui("check", "--application", "130902198010100011", db=db)

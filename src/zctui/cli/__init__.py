@@ -141,6 +141,7 @@ def check(
                         "application_id": str(app_row.id),
                         "name": data.person.name if data.person else None,
                         "year": app_row.year,
+                        "state": app_row.state,
                         "complete": result.complete,
                         "steps": result.model_dump(mode="json")["steps"],
                     }
@@ -170,6 +171,10 @@ def _matches(app_row: Any, key: str, store: Any) -> bool:
         pass
     person = store.get("person", app_row.person_id)
     return bool(person and person.id_number == key.strip().upper())
+
+
+# Sub-commands live in their own modules and register here.
+# (one line each; keep this block at the end)
 
 
 def main() -> None:
