@@ -177,19 +177,64 @@ async def test_r10_1_add_edit_reorder_delete_papers(
     assert titles == ["新论文", "中医外治法在急性乳腺炎中的应用"]
 
 
-async def test_f2_jumps_to_next_missing_field(demo: tuple[Path, uuid.UUID, uuid.UUID]) -> None:
+async def test_r10_1_escape_closes_a_record_from_a_select(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    """In a record form, Esc on a select (个人排名) first closes its open list, then the form."""
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_section(app, "paper")
+        main(app).query_one(RecordList).query_one(DataTable).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        select = app.screen.query_one("#field-author_rank PinyinSelect", PinyinSelect)
+        select.input.focus()
+        await pilot.press("down")  # opens the list
+        await pilot.pause()
+        assert select.has_class("-open")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not select.has_class("-open") and isinstance(app.screen, RecordScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+def focused_field(app: ZctuiApp) -> str | None:
+    owner = app.focused
+    while owner is not None and not isinstance(owner, FieldRow):
+        owner = owner.parent  # type: ignore[assignment]
+    return owner.spec.name if isinstance(owner, FieldRow) else None
+
+
+async def test_f2_after_fixing_an_item_goes_to_the_one_after_it(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    """F2 goes to the next missing item from where the user is (the app opens on 基本信息);
+    fix it, F2: the next one in the form's order, not the one after that (fixing an item takes
+    it out of the list); from the last step F2 starts over at the first (R2.5's 评审方式)."""
     path, _, half = demo
     app = create_app(path, application_id=half)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert main(app).current == ("section", "basic")
         await pilot.press("f2")
         await pilot.pause()
-        first = app.session.checklist.errors[0] if app.session else None
-        assert first is not None
-        focused = app.focused
-        owner = focused.parent if focused is not None else None
-        while owner is not None and not isinstance(owner, FieldRow):
-            owner = owner.parent
-        assert isinstance(owner, FieldRow) and owner.spec.name == (first.field or owner.spec.name)
+        assert focused_field(app) == "ethnicity"
+        await pilot.press("汉", "enter")
+        await pilot.pause()
+        assert saved(path, half, "basic_info", "ethnicity") is not None
+        await pilot.press("f2")
+        await pilot.pause()
+        assert focused_field(app) == "birth_date"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert focused_field(app) == "politics"
+        await main(app)._open_and_focus(("step", "12"))  # the last step: F2 starts over
+        await pilot.press("f2")
+        await pilot.pause()
+        assert focused_field(app) == "review_mode"
 
 
 async def test_f1_shows_rule_and_guide_for_focused_field(

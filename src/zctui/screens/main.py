@@ -48,7 +48,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.sync_state = sync_state
         self.current: Target = ("step", "2")
-        self._missing_cursor = -1
+        self._last_missing: tuple[int, ...] | None = None  # where F2 last took the user
 
     def compose(self) -> ComposeResult:
         yield Header(icon="职")
@@ -165,13 +165,39 @@ class MainScreen(Screen[None]):
         self.query_one(ChecklistSidebar).focus()
 
     # ------------------------------------------------------------------ F2
+    def place(self, item: Item) -> tuple[int, ...]:
+        """Where an item sits in the form: section, record, then field or slot order."""
+        forms = self.session.forms
+        codes = [sec.code for sec in forms.sections]
+        section = forms.section(item.section)
+        names = [f.name for f in section.fields] + [sl.code for sl in section.slots]
+        key = item.field or item.slot
+        within = names.index(key) if key in names else -1
+        return (codes.index(item.section), item.record_index or 0, within)
+
     async def action_next_missing(self) -> None:
+        """The first missing item after the last one F2 showed, in the form's order; an item
+        just fixed drops out of the list, so counting positions would skip its successor."""
         errors = self.session.checklist.errors
         if not errors:
             self.notify("没有缺项：可以到第12步提交。")
             return
-        self._missing_cursor = (self._missing_cursor + 1) % len(errors)
-        await self.go_to(errors[self._missing_cursor])
+        places = [self.place(e) for e in errors]
+        last = self._last_missing
+        kind, key = self.current
+        if last is None or kind != "section" or self.place_of_section(key) != last[0]:
+            # the user went elsewhere: start from the top of where they are now
+            here = self.place_of_section(key) if kind == "section" else -1
+            last = (here, -1, -2) if here >= 0 else (-1,)
+            after = [i for i, p in enumerate(places) if p >= last]
+        else:
+            after = [i for i, p in enumerate(places) if p > last]
+        chosen = after[0] if after else 0  # past the last one: wrap to the first
+        self._last_missing = places[chosen]
+        await self.go_to(errors[chosen])
+
+    def place_of_section(self, code: str) -> int:
+        return [sec.code for sec in self.session.forms.sections].index(code)
 
     async def go_to(self, item: Item) -> None:
         pane = await self.show(("section", item.section))

@@ -96,6 +96,10 @@ class PinyinSelect(Vertical):
         if ol.option_count:
             ol.highlighted = ((ol.highlighted or 0) + step) % ol.option_count
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc with the list closed belongs to the dialog around us (closes a record form)
+        return action != "close" or self.has_class("-open")
+
     def action_close(self) -> None:
         self.remove_class("-open")
         self.input.value = self.label_of(self.value)
