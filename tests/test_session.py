@@ -95,3 +95,37 @@ def test_r12_1_clear_empties_the_form(workspace: WS) -> None:
         s.close()
         data = store.load(done_id)
         assert data.lists == {} and data.singles == {} and data.attachments == []
+
+
+def test_a_burst_of_keys_is_saved_whole_even_when_one_save_fails(workspace: WS) -> None:
+    """A paste or an IME commit queues many edits at once: they share a transaction. When a
+    save in that batch fails, the batch is undone and every edit is saved on its own, so the
+    others are not lost with it; the outbox keeps one entry per edit for the sync (R3.1)."""
+    path, _, half_id = workspace
+    basic = FORMS.section("basic")
+    with Store(path) as store:
+        before = len(store.outbox())
+        s = EditSession(store, half_id)
+        real = store.set_field
+        failures = [1]
+
+        def flaky(table: str, row_id: uuid.UUID, field: str, value: object) -> None:
+            if field == "work_phone" and failures:
+                failures.pop()
+                raise OSError("磁盘已满")
+            real(table, row_id, field, value)
+
+        store.set_field = flaky  # type: ignore[method-assign]
+        typed = "本人长期从事中医外科临床工作"
+        for i in range(1, len(typed) + 1):
+            s.set_value(basic, None, "summary", typed[:i])
+        s.set_value(basic, None, "work_phone", "0317-2012345")
+        s.set_value(basic, None, "mobile", "13831712345")
+        assert s.flush() and not s.failed
+        s.close()
+        assert len(store.outbox()) - before == len(typed) + 2
+    with Store(path) as store:
+        basic_row = store.load(half_id).singles["basic_info"]
+        assert basic_row.summary == typed  # type: ignore[attr-defined]
+        assert basic_row.work_phone == "0317-2012345"  # type: ignore[attr-defined]
+        assert basic_row.mobile == "13831712345"  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ Every test reopens what it saved from the SQLite file, not from the widgets."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from zctui.store.repository import Store
 from zctui.widgets.checklist_sidebar import ChecklistSidebar
 from zctui.widgets.field_row import FieldRow
 from zctui.widgets.pinyin_select import PinyinSelect
+from zctui.widgets.save_state import FAILED, SAVED, SAVING, SaveState
 
 YEAR = 2026
 
@@ -69,6 +71,45 @@ async def test_r3_1_typing_saves_at_once_and_survives_reopen(
         # Saved before the app is closed: a crash now would lose nothing.
         assert saved(path, half, "basic_info", "name") == "李静怡"
     assert saved(path, half, "basic_info", "name") == "李静怡"
+
+
+async def test_r3_1_save_state_says_saved_only_when_it_is(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    """While the disk is slow the screen says 保存中, never 已保存; a failing disk shows
+    保存失败 and the edit is retried until it is on disk."""
+    path, _, half = demo
+    app = create_app(path, application_id=half)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.session is not None and app.store is not None
+        state = main(app).query_one(SaveState)
+        assert str(state.content) == SAVED
+        gate, disk_ok = threading.Event(), threading.Event()
+        real = app.store.set_field
+
+        def slow_then_failing(*args: object) -> None:
+            gate.wait(10)
+            if not disk_ok.is_set():
+                raise OSError("磁盘已满")
+            real(*args)  # type: ignore[arg-type]
+
+        app.store.set_field = slow_then_failing  # type: ignore[method-assign]
+        await open_section(app, "basic")
+        row(app, "work_phone").focus_editor()
+        await pilot.press(*"0317")
+        await pilot.pause()
+        assert str(state.content) == SAVING
+        gate.set()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if str(state.content) == FAILED:
+                break
+        assert str(state.content) == FAILED
+        disk_ok.set()
+        assert app.session.flush()
+        await pilot.pause()
+        assert str(state.content) == SAVED
+        assert saved(path, half, "basic_info", "work_phone") == "0317"
 
 
 async def test_live_validation_in_chinese_and_counter(

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import threading
 import uuid
 from pathlib import Path
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.widget import Widget
 
 from zctui.commands import SectionCommands
@@ -94,14 +97,19 @@ class ZctuiApp(App[None]):
         pinyin_initials("中医外科")
         self.call_from_thread(self.call_after_refresh, gc.freeze)
 
-    def _saved(self) -> None:
-        """Called on the writer thread after each save: update the header's saving state."""
-        with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.call_from_thread(self._refresh_header)
+    class Saved(Message):
+        """The writer thread has put everything queued on disk (or is retrying a failure)."""
 
-    def _refresh_header(self) -> None:
-        if isinstance(self.screen, MainScreen):
-            self.screen.refresh_header()
+    def _saved(self) -> None:
+        """Called on the writer thread after each save; posting does not make the writer
+        wait for the UI (call_from_thread would)."""
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.post_message(self.Saved())
+
+    def on_zctui_app_saved(self, _: Saved) -> None:
+        for screen in self.screen_stack:  # also under an open record dialog
+            if isinstance(screen, MainScreen):
+                screen.refresh_header()
 
     # ------------------------------------------------------------------ F1
     def action_help(self) -> None:
@@ -127,6 +135,16 @@ class ZctuiApp(App[None]):
         """Low-bandwidth mode: a blinking cursor repaints twice a second; keep it still."""
         if self.low_bandwidth and hasattr(event.widget, "cursor_blink"):
             event.widget.cursor_blink = False
+
+    def hang_up(self) -> None:
+        """SIGHUP (the window closed, the SSH link dropped) or SIGTERM: put every queued edit
+        on disk, then leave. A dead terminal can stall Textual's own shutdown, so once the
+        data is safe a timer makes sure the process does not linger."""
+        self.close_workspace()
+        watchdog = threading.Timer(3.0, os._exit, (0,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.exit()
 
     async def action_quit(self) -> None:
         self.close_workspace()

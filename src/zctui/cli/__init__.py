@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import uuid
 from datetime import date
 from pathlib import Path
@@ -63,7 +64,10 @@ def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
         os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     from zctui.app import create_app
 
-    create_app(settings.store_path, low_bandwidth=low_bandwidth).run()
+    tui = create_app(settings.store_path, low_bandwidth=low_bandwidth)
+    for sig in (signal.SIGHUP, signal.SIGTERM):  # save what is queued before going
+        signal.signal(sig, lambda *_: tui.hang_up())
+    tui.run()
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
@@ -22,6 +22,7 @@ from zctui.screens.submit import SubmitPane
 from zctui.store.session import EditSession
 from zctui.widgets.checklist_sidebar import ChecklistSidebar, Target
 from zctui.widgets.field_row import FieldRow
+from zctui.widgets.save_state import SaveState
 
 LOGIN_NOTE = "本地工作区无需登录。连接服务器后，用身份证号和密码登录；首次登录须修改默认密码。"
 
@@ -34,6 +35,8 @@ class MainScreen(Screen[None]):
     DEFAULT_CSS = """
     MainScreen > Horizontal { height: 1fr; }
     MainScreen ContentSwitcher { width: 1fr; height: 1fr; }
+    MainScreen #side { width: 30; height: 1fr; border-right: vkey $foreground 20%; }
+    MainScreen #side > ChecklistSidebar { width: 1fr; height: 1fr; border-right: none; }
     """
     BINDINGS = [
         # priority: a DataTable or a long Input would otherwise take these keys first
@@ -53,7 +56,9 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="职")
         with Horizontal():
-            yield ChecklistSidebar(self.session.checklist, id="sidebar")
+            with Vertical(id="side"):
+                yield ChecklistSidebar(self.session.checklist, id="sidebar")
+                yield SaveState()
             yield ContentSwitcher(id="content")
         yield Footer()
 
@@ -65,18 +70,17 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ header
     def refresh_header(self) -> None:
-        """Set the header only when its text changes (a change repaints the screen)."""
+        """Set the header only when its text changes (a change repaints the screen); the
+        saving state, which changes with every key, has a line of its own under the sidebar."""
         s = self.session
         person = s.data.person
         name = person.name if person and person.name else "（未填姓名）"
         title = f"{name} · {s.data.application.year}年度"
-        # Not "保存中…" on every keystroke: a header change repaints the whole screen, which
-        # costs kilobytes per key over SSH. Saving takes a millisecond; only trouble shows.
-        saving = "保存失败，正在重试" if s.failed else "已保存"
         state = s.catalog.values("workflow_state").label_of(s.data.application.state)
-        sub_title = f"{state} · {self.sync_state} · {saving}"
+        sub_title = f"{state} · {self.sync_state}"
         if (self.title, self.sub_title) != (title, sub_title):
             self.title, self.sub_title = title, sub_title
+        self.query_one(SaveState).show(s.pending, bool(s.failed))
 
     # ------------------------------------------------------------------ navigation
     def _make_pane(self, target: Target) -> Widget:

@@ -9,6 +9,7 @@ the sync has what it needs to send it.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -61,6 +62,7 @@ class Store:
     def __init__(self, path: Path | str, *, engine: Engine | None = None) -> None:
         self.path = Path(path)
         self.engine = engine or sqlite_engine(self.path)
+        self._local = threading.local()  # this thread's open batch, if any
         migrate(self.engine)
 
     def close(self) -> None:
@@ -84,8 +86,23 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
+        batch: Connection | None = getattr(self._local, "batch", None)
+        if batch is not None:
+            yield batch
+            return
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run this thread's writes in one transaction: all of them are saved, or none (one
+        fsync for a burst of keystrokes instead of one per key)."""
+        with self.engine.begin() as conn:
+            self._local.batch = conn
+            try:
+                yield
+            finally:
+                self._local.batch = None
 
     @staticmethod
     def _outbox(

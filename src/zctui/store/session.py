@@ -43,7 +43,7 @@ class EditSession:
         *,
         catalog: Catalog | None = None,
         forms: Forms | None = None,
-        on_saved: Callable[[], None] | None = None,
+        on_saved: Callable[[], None] | None = None,  # after a save, or a failed try
     ) -> None:
         self.store = store
         self.catalog = catalog or load_catalog()
@@ -255,23 +255,49 @@ class EditSession:
             job = self._queue.get()
             if job is None:
                 return
+            jobs = [job]
+            while len(jobs) < 500:  # what piled up meanwhile goes in the same transaction
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # close() after these
+                    break
+                jobs.append(more)
+            self._save(jobs)
+            with self._idle:
+                self._pending -= len(jobs)
+                if self._pending == 0:
+                    self._idle.notify_all()
+            if self.on_saved is not None:
+                self.on_saved()
+
+    def _save(self, jobs: list[Callable[[], object]]) -> None:
+        """All jobs in one transaction; if that fails, each on its own, retried until it is
+        saved (disk full, a locked file …): a save is never dropped."""
+        try:
+            with self.store.batch():
+                for job in jobs:
+                    job()
+            self.failed = []
+            return
+        except Exception:
+            log.exception("batched save failed; saving one by one")
+        for job in jobs:
             delay = 0.05
             while True:
                 try:
                     job()
                     break
-                except Exception as exc:  # disk full, locked file …: keep it and retry
+                except Exception as exc:
                     log.exception("save failed, retrying")
                     self.failed = [f"保存失败，正在重试：{exc}"]
+                    if self.on_saved is not None:  # let the screen say so
+                        self.on_saved()
                     threading.Event().wait(delay)
                     delay = min(delay * 2, 2.0)
-            self.failed = []
-            with self._idle:
-                self._pending -= 1
-                if self._pending == 0:
-                    self._idle.notify_all()
-            if self.on_saved is not None:
-                self.on_saved()
+        self.failed = []
 
     @property
     def pending(self) -> int:
