@@ -115,7 +115,7 @@ def test_a_burst_of_keys_is_saved_whole_even_when_one_save_fails(workspace: WS) 
                 raise OSError("磁盘已满")
             real(table, row_id, field, value)
 
-        store.set_field = flaky  # type: ignore[method-assign]
+        store.set_field = flaky  # type: ignore[method-assign,assignment]
         typed = "本人长期从事中医外科临床工作"
         for i in range(1, len(typed) + 1):
             s.set_value(basic, None, "summary", typed[:i])

@@ -93,7 +93,7 @@ async def test_r3_1_save_state_says_saved_only_when_it_is(
                 raise OSError("磁盘已满")
             real(*args)  # type: ignore[arg-type]
 
-        app.store.set_field = slow_then_failing  # type: ignore[method-assign]
+        app.store.set_field = slow_then_failing  # type: ignore[method-assign,assignment]
         await open_section(app, "basic")
         row(app, "work_phone").focus_editor()
         await pilot.press(*"0317")
