@@ -144,6 +144,7 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
         ("step: 2\n", "step: 13\n", "sections[0].step"),
         ("record.origin == 'foreign'", "record.orgin == 'foreign'", "slots"),
         ("name: kind_order", "name: no_such_check", "checks[0].name"),
+        ("slot: certificate\n", "slot: certificat\n", "asserts[0]"),
     ],
 )
 def test_bad_forms_file_names_file_and_key(tmp_path: Path, old: str, new: str, where: str) -> None:

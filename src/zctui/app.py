@@ -3,6 +3,7 @@ the applicant's twelve steps with the checklist beside them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import os
@@ -34,6 +35,11 @@ class ZctuiApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "帮助", id="help"),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
+        # Focus moves as Tab arrives, before the next key is dispatched: over a slow link keys
+        # come in bursts, and "甲<Tab>乙" must put 乙 in the next field (Textual's own Tab
+        # binding runs after the keys already queued for the focused field).
+        Binding("tab", "focus_next", show=False, priority=True, id="focus-next"),
+        Binding("shift+tab", "focus_previous", show=False, priority=True, id="focus-previous"),
     ]
 
     def __init__(
@@ -137,18 +143,31 @@ class ZctuiApp(App[None]):
             event.widget.cursor_blink = False
 
     def hang_up(self) -> None:
-        """SIGHUP (the window closed, the SSH link dropped) or SIGTERM: put every queued edit
-        on disk, then leave. A dead terminal can stall Textual's own shutdown, so once the
-        data is safe a timer makes sure the process does not linger."""
-        self.close_workspace()
-        watchdog = threading.Timer(3.0, os._exit, (0,))
+        """SIGHUP (the window closed, the SSH link dropped) or SIGTERM: save, then leave. A
+        dead terminal can stall Textual's own shutdown, so a timer makes sure the process
+        does not linger once the data is safe."""
+        watchdog = threading.Timer(5.0, os._exit, (0,))
         watchdog.daemon = True
         watchdog.start()
-        self.exit()
+        self.call_later(self.action_quit)
 
     async def action_quit(self) -> None:
+        await self.settle()
         self.close_workspace()
         self.exit()
+
+    async def settle(self, rounds: int = 3, timeout: float = 1.0) -> None:
+        """Let every widget handle the keys already dispatched to it, and the messages those
+        post upwards (key → Input → field → form → session), before the workspace closes:
+        a Ctrl+Q or a hang-up right after typing must not outrun the last keys."""
+        for _ in range(rounds):
+            widgets = [w for s in self.screen_stack for w in s.walk_children(with_self=True)]
+            handled = [asyncio.Event() for _ in widgets]
+            for widget, event in zip(widgets, handled, strict=True):
+                if not widget.call_later(event.set):
+                    event.set()  # a closed widget has nothing left to handle
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(e.wait() for e in handled)), timeout)
 
     def close_workspace(self) -> None:
         if self.session is not None:

@@ -133,6 +133,7 @@ class AssertSpec(Frozen):
     guide: str = ""
     severity: Severity = "error"
     field: str | None = None  # the field the rule is about: F2 lands there
+    slot: str | None = None  # or the attachment slot
     blocks: bool = False  # the form refuses an edit of `field` that breaks the rule (R2.5)
 
 
@@ -209,6 +210,10 @@ def _check_conditions(forms: Forms, name: str) -> None:
             conds += [(f"sections[{i}].require[{j}].where", r.where)]
             conds += [(f"sections[{i}].require[{j}].when", r.when)]
         for j, a in enumerate(sec.asserts):
+            if (a.field and not sec.field(a.field)) or (a.slot and not sec.slot(a.slot)):
+                raise CatalogError(
+                    f"{name}: sections[{i}].asserts[{j}]: 本节没有字段或附件 {a.field or a.slot}"
+                )
             conds += [(f"sections[{i}].asserts[{j}].expr", a.expr)]
             conds += [(f"sections[{i}].asserts[{j}].when", a.when)]
         for j, c in enumerate(sec.checks):

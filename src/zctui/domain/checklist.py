@@ -141,7 +141,10 @@ def _check_row(
             report(slot.rule, f"请上传{slot.label}", slot.guide, slot=slot.code)
     for rule in section.asserts:
         if holds(rule.when, facts) and not holds(rule.expr, facts):
-            report(rule.rule, rule.message, rule.guide, severity=rule.severity, field=rule.field)
+            report(
+                rule.rule, rule.message, rule.guide,
+                severity=rule.severity, field=rule.field, slot=rule.slot,
+            )  # fmt: skip
 
 
 def _appraisal_years(

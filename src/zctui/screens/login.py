@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from zctui.data.catalog import common_passwords
 from zctui.domain.validators import check_id_number, check_password
+from zctui.screens.enter_next import EnterMovesOn
 from zctui.sync.auth import AuthClient, AuthError, LoginResult
 
 R1_GUIDE = (
@@ -18,7 +18,7 @@ R1_GUIDE = (
 )
 
 
-class LoginScreen(Screen[LoginResult]):
+class LoginScreen(EnterMovesOn[LoginResult]):
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
     LoginScreen > Vertical { width: 60; height: auto; border: round $accent; padding: 0 1; }
@@ -43,10 +43,6 @@ class LoginScreen(Screen[LoginResult]):
             yield Button("登录", id="login", variant="primary")
             yield Static("提示：如忘记密码找单位管理员重置密码。", classes="hint")
         yield Footer()
-
-    @on(Input.Submitted, "#id-number")
-    def _next(self) -> None:
-        self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#login")
@@ -88,7 +84,7 @@ class LoginScreen(Screen[LoginResult]):
         self.query_one("#login-error", Static).update(text)
 
 
-class PasswordScreen(Screen[bool]):
+class PasswordScreen(EnterMovesOn[bool]):
     """R1.2: the default password must be changed before anything else."""
 
     DEFAULT_CSS = """

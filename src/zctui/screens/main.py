@@ -176,8 +176,11 @@ class MainScreen(Screen[None]):
         section = forms.section(item.section)
         names = [f.name for f in section.fields] + [sl.code for sl in section.slots]
         key = item.field or item.slot
-        within = names.index(key) if key in names else -1
-        return (codes.index(item.section), item.record_index or 0, within)
+        # a rule on the whole record or section (至少一项 …) comes after its fields and slots
+        within = names.index(key) if key in names else len(names)
+        # the section's own rules (缺少2022年度考核 …) come after its records, as in the checklist
+        record = item.record_index if item.record_index is not None else 1_000_000
+        return (codes.index(item.section), record, within)
 
     async def action_next_missing(self) -> None:
         """The first missing item after the last one F2 showed, in the form's order; an item
@@ -209,7 +212,7 @@ class MainScreen(Screen[None]):
         if isinstance(pane, RecordList):
             rows = self.session.rows_of(pane.section)
             row = next((r for r in rows if r.id == item.record_id), None)
-            if row is not None and (item.field or item.slot):
+            if row is not None:
                 pane.open_record(row, field=item.field, slot=item.slot)
             else:
                 pane.query_one("DataTable").focus()

@@ -14,10 +14,11 @@ from textual.widgets.option_list import Option
 
 from zctui.domain.models import Application
 from zctui.domain.validators import check_id_number, check_year
+from zctui.screens.enter_next import EnterMovesOn
 from zctui.store.repository import Store
 
 
-class NewApplicationScreen(Screen[uuid.UUID]):
+class NewApplicationScreen(EnterMovesOn[uuid.UUID]):
     """An empty workspace: who is applying, and for which year."""
 
     DEFAULT_CSS = """
@@ -47,13 +48,9 @@ class NewApplicationScreen(Screen[uuid.UUID]):
         self.query_one("#name", Input).focus()
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        i = inputs.index(event.input)
-        if i + 1 < len(inputs):
-            inputs[i + 1].focus()
-            return
-        values = {w.id: w.value.strip() for w in inputs if w.id}
+    def _submitted(self) -> None:
+        """Enter in the last field (the ones before move on: EnterMovesOn)."""
+        values = {w.id: w.value.strip() for w in self.query(Input) if w.id}
         msg = (
             ("请填写姓名" if not values["name"] else None)
             or check_id_number(values["id-number"])
