@@ -442,6 +442,19 @@ def inspect_pdf(path: str, limits: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- the loop
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS. Not ru_maxrss: Linux carries that across exec from the
+    forked copy of the parent, so it would show the parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def handle(req: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
     op = req.get("op", "check")
     set_cpu_budget(limits["cpu_seconds"])
@@ -458,7 +471,7 @@ def handle(req: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         return {"code": "ok", "params": {
             "as": resource.getrlimit(resource.RLIMIT_AS)[0],
             "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0], "pid": os.getpid(),
-            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}  # fmt: skip
+            "peak_rss_kb": _peak_rss_kb()}}  # fmt: skip
     path, kind = req["path"], req["kind"]
     try:
         if kind == "photo":
