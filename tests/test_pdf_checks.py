@@ -270,6 +270,15 @@ def test_check_many_yields_every_verdict_with_progress(corpus: dict[str, Path]) 
     assert by_name["valid_multipage.pdf"].accepted and by_name["flate_bomb.pdf"].code == "bomb"
 
 
+def test_started_children_are_reused_for_the_next_files(corpus: dict[str, Path]) -> None:
+    with Checker(workers=2) as c:
+        c.start()
+        pids = {c._probe()["params"]["pid"] for _ in range(4)}
+        assert len(pids) == 1  # one at a time: the same idle child each time
+        assert c.check(corpus["valid_multipage.pdf"]).accepted
+        assert c._probe()["params"]["pid"] in pids
+
+
 def test_check_many_stops_when_cancelled(corpus: dict[str, Path]) -> None:
     cancel = threading.Event()
     paths = [corpus["valid_multipage.pdf"]] * 50
