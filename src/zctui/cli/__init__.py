@@ -179,6 +179,10 @@ def _matches(app_row: Any, key: str, store: Any) -> bool:
 
 # Sub-commands live in their own modules and register here.
 # (one line each; keep this block at the end)
+from zctui.cli.files import blobs_app, files_app  # noqa: E402
+
+app.add_typer(files_app)
+app.add_typer(blobs_app)
 
 
 def main() -> None:

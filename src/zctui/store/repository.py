@@ -192,6 +192,13 @@ class Store:
             rows = conn.execute(select(t).where(t.c.seq > after).order_by(t.c.seq))
             return [OutboxEntry.model_validate(r._mapping) for r in rows]
 
+    def referenced_blobs(self) -> set[str]:
+        """The SHA-256 of every blob a live attachment row uses (what blob gc must keep)."""
+        t = _table(Attachment)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.sha256).where(t.c.deleted.is_(False)).distinct())
+            return {r[0] for r in rows}
+
     # ------------------------------------------------------------------ writes
     def add(self, row: M) -> M:
         """Insert one new row (a person, an application or a section row) with its outbox entry."""
