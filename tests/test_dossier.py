@@ -375,3 +375,15 @@ def test_cli_export_says_what_is_missing(demo_db: Path, tmp_path: Path) -> None:
     assert both.returncode == 2 and "-a" in both.stderr and ID_NUMBER in both.stderr
     unknown = zctui("export", "review-form", "-a", str(uuid.uuid4()), db=demo_db)
     assert unknown.returncode == 2 and "找不到申报" in unknown.stderr
+
+
+def test_r5_summary_lists_the_materials_that_apply(dossier: Built, ws: Workspace) -> None:
+    """The summary's R5 table lists each required material and the number of files: 医德医风
+    考核表 for this health-series applicant, not the 绿色通道 or 破格 forms, which do not apply."""
+    files = sum(a.pages or 1 for a in ws.data.attachments if not a.deleted)
+    front = dossier.result.pages - files
+    text = "".join(_text(dossier.result.path, p) for p in range(2, front + 1))
+    materials = ws.forms.section("materials")
+    label = {s.code: s.label for s in materials.slots}
+    assert label["m01"] in text and label["m07"] in text and label["m15"] in text
+    assert label["m06"] not in text and label["m11"] not in text

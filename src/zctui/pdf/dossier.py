@@ -20,8 +20,9 @@ from pathlib import Path
 
 from zctui.data.catalog import Catalog
 from zctui.data.documents import Documents, load_documents
-from zctui.data.forms import Forms
+from zctui.data.forms import Forms, holds
 from zctui.domain.aggregate import ApplicationData
+from zctui.domain.facts import application_facts
 from zctui.domain.models import Attachment
 from zctui.pdf.fonts import FontChoice, find_cjk_font
 from zctui.pdf.layout import Anchor, Flow, fit_image, image_page, make_canvas
@@ -147,6 +148,7 @@ def _front(
     flow.page()
     flow.heading(words.summary, 16, level=0)
     sections = [s for s in applicable(data, catalog, forms) if s.fields or s.kind == "slots"]
+    facts = application_facts(data, catalog, forms)
     counts: dict[tuple[str, str], int] = {}
     for item in plan:
         key = (item.record_key[1], item.attachment.slot)
@@ -168,7 +170,7 @@ def _front(
                 pairs = [
                     (s.label, str(counts.get((owner, s.code), 0)))
                     for s in section.slots
-                    if counts.get((owner, s.code), 0) or s.required is not False
+                    if counts.get((owner, s.code), 0) or holds(s.required, facts)
                 ]
                 _slot_counts(flow, pairs, docs)
             flow.gap(6)
@@ -177,7 +179,7 @@ def _front(
 
 def _slot_counts(flow: Flow, pairs: list[tuple[str, str]], docs: Documents) -> None:
     widths = [flow.width * 0.8, flow.width * 0.2]
-    flow.table([list(p) for p in pairs], header=["", docs.words.files], widths=widths)
+    flow.table([list(p) for p in pairs], header=[docs.words.item, docs.words.files], widths=widths)
 
 
 def _photo(data: ApplicationData, forms: Forms, docs: Documents, blobs: BlobStore) -> Path | None:
