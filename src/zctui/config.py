@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     data_dir: Path = platformdirs.user_data_path("zctui", appauthor=False)
     db: Path | None = None  # the local store; default: <data_dir>/workspace.sqlite3
     server_url: str | None = None
+    # The Chinese font the PDFs embed (ZCTUI_CJK_FONT); default: found on the system.
+    cjk_font: Path | None = None
+    cjk_font_index: int | None = None  # the face in a .ttc collection (ZCTUI_CJK_FONT_INDEX)
 
     @property
     def store_path(self) -> Path:
