@@ -8,9 +8,12 @@ noisy. The complete demo application is opened from a fresh workspace that holds
    a pty of 80×24 (imports count: it is what a user waits for): `zctui --db WS
    --full-motion`, and a bare Textual app with a Header, an Input and a Footer. The clock
    runs from spawn until the pty output first contains the Header title both apps show
-   ("… 2026年度"; zctui shows it only on the application screen, so a first frame of an
-   empty screen does not count). Also shown: "settled", the last byte before 300 ms of
-   quiet (the screen stopped changing). Median of RUNS, interleaved.
+   ("… 2026年度"). zctui's first frame is its loading screen: the header with the
+   applicant and year (read with the standard library's sqlite3), the sidebar's frame and
+   the footer, while the store, catalog and application load on a worker thread; an empty
+   screen does not count. Also shown: "whole application, settled", until the loaded
+   application screen is on the terminal (its "已保存" line) and 300 ms of quiet follow
+   (the bare app: its first frame, then quiet). Median of RUNS, interleaved.
 2. Section switch with the complete demo (goal: p95 ≤ 50 ms over all switches). In
    process, `app.run_test(size=(80, 24))`, over every step/section of the form (first
    visit builds the pane, revisits reuse it), two ways:
@@ -82,6 +85,7 @@ R = TypeVar("R")
 
 ZCTUI = Path(sys.executable).parent / "zctui"  # the console script of this venv
 MARKER = f"{YEAR}年度".encode()
+READY = "已保存".encode()  # only the loaded application screen shows it (under the sidebar)
 BARE_APP = f"""
 from textual.app import App
 from textual.widgets import Footer, Header, Input
@@ -134,10 +138,12 @@ def copy_workspace(path: Path, folder: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- 1. start-up
-def start_once(argv: Sequence[str]) -> tuple[float, float]:
-    """Milliseconds from spawn to the first frame with MARKER, and to the settled screen."""
+def start_once(argv: Sequence[str], ready: bytes) -> tuple[float, float]:
+    """Milliseconds from spawn to the first frame with MARKER, and to the settled screen:
+    the first output showing `ready`, then quiet."""
     with PtyApp(argv, env=child_env()) as app:
         first = app.wait_for(MARKER)
+        app.wait_for(ready)
         settled = app.wait_idle(QUIET_S)
         return (first - app.spawned_at) * 1000, (settled - app.spawned_at) * 1000
 
@@ -150,7 +156,7 @@ def bench_startup(ws: Path) -> list[Row]:
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
     for _ in range(RUNS):  # interleaved, so that a noisy moment hits both
         for name, argv in apps.items():
-            times[name].append(start_once(argv))
+            times[name].append(start_once(argv, READY if name == "zctui" else MARKER))
     first = {n: statistics.median(f for f, _ in t) for n, t in times.items()}
     settled = {n: statistics.median(s for _, s in t) for n, t in times.items()}
     ratio = first["zctui"] / first["bare"]
@@ -164,7 +170,7 @@ def bench_startup(ws: Path) -> list[Row]:
         ),
         Row("  baseline: Header + Input + Footer", first["bare"], "ms", f"median of {RUNS}"),
         Row(
-            "start-up to settled screen, complete demo",
+            "start-up to the whole application, settled",
             settled["zctui"],
             "ms",
             f"ratio {settled['zctui'] / settled['bare']:.2f}×",

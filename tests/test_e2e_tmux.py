@@ -31,8 +31,9 @@ import pytest
 from sqlalchemy import create_engine
 
 from conftest import need
-from zctui.demo import tiny_pdf, tiny_photo
+from zctui.demo import build_complete, tiny_pdf, tiny_photo
 from zctui.domain.checklist import run_checklist
+from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
 from zctui.widgets.save_state import SAVED, SAVING
 
@@ -916,3 +917,24 @@ def test_keys_typed_ahead_land_in_their_fields(tmp_path: Path) -> None:
     assert app.unit_name == "沧州市中西医结合医院"
     assert basic.name == "甲"  # type: ignore[attr-defined]
     assert basic.id_number == "130902198010100011"  # type: ignore[attr-defined]
+
+
+def test_keys_typed_while_loading_reach_the_form(tmp_path: Path) -> None:
+    """The first frame (who, which year) comes before the application has loaded; keys
+    typed then are kept and land in the first field once the form is up (R3.1 姓名)."""
+    need(shutil.which("tmux") is not None, "tmux is not installed")
+    db = tmp_path / "loading.sqlite3"
+    with Store(db) as store:  # one application, opening on 个人基本信息 (姓名 focused)
+        build_complete(store, BlobStore(db.parent / "blobs"), 2026)
+    with terminal("loading") as t:
+        t.start("--db", str(db), "--full-motion")
+        t.wait_for("正在打开")
+        assert "杨丰 · 2026年度" in t.screen()  # the first frame already says whose it is
+        t.type("王五")  # replaces the name: a focused field's text is selected
+        t.wait_focus("王五")
+        t.press("C-q")
+        assert t.poll(lambda: t.dead() is not None, 10), t.screen()
+    with Store(db) as store:
+        [app] = store.applications()
+        basic = store.load(app.id).singles["basic_info"]
+    assert basic.name == "王五"  # type: ignore[attr-defined]

@@ -25,9 +25,14 @@ def demo_app(tmp_path: Path, which: int) -> ZctuiApp:
 
 def go(target: Target) -> Callable[[Pilot[None]], object]:
     async def run(pilot: Pilot[None]) -> None:
+        assert isinstance(pilot.app, ZctuiApp)
+        await pilot.app.ready()
+        await pilot.pause()
         screen = pilot.app.screen
         assert isinstance(screen, MainScreen)
         await screen._open_and_focus(target)
+        await pilot.pause()
+        assert screen.session.flush()  # the picture shows 已保存, not a save in flight
         await pilot.pause()
 
     return run

@@ -407,3 +407,17 @@ async def test_r3_1_id_number_fills_gender_and_birth_date(
         assert isinstance(birth, Input) and birth.value == "1980-10-10"
     assert saved(path, half, "basic_info", "gender") == "1"
     assert saved(path, half, "basic_info", "birth_date") == "1980-10-10"
+
+
+async def test_a_workspace_that_cannot_open_says_why_and_is_left_alone(tmp_path: Path) -> None:
+    """A file that is not a workspace: the first screen says so in Chinese and what to do;
+    the file is not touched."""
+    path = tmp_path / "ws.sqlite3"
+    path.write_bytes(b"not a database, just some bytes a user pointed --db at\n" * 20)
+    before = path.read_bytes()
+    app = create_app(path)
+    async with app.run_test(size=(80, 24)):
+        text = str(app.screen.query_one("#message").render())
+        assert "无法打开工作区" in text and "--db" in text
+        assert app.screen.sub_title == "无法打开"
+    assert path.read_bytes() == before

@@ -1,31 +1,51 @@
 """The zctui application: opens a local workspace (or logs in to a server first) and shows
-the applicant's twelve steps with the checklist beside them."""
+the applicant's twelve steps with the checklist beside them.
+
+Start-up paints a first frame (who, which year) before the heavy parts load: SQLAlchemy,
+SQLModel, the catalog and the application take most of a second, so they load on a worker
+thread while the terminal already shows the app. Only Textual and light modules are
+imported here; the rest is imported where it is first needed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
+import logging
 import os
 import threading
 import uuid
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from zctui.commands import SectionCommands
-from zctui.data.base import pinyin_initials
 from zctui.screens.help import HasHelp, HelpScreen
-from zctui.screens.login import LoginScreen
-from zctui.screens.main import MainScreen
-from zctui.screens.start import NewApplicationScreen, PickApplicationScreen
-from zctui.store.repository import Store
-from zctui.store.session import EditSession
+from zctui.screens.loading import LoadingScreen
+from zctui.store.peek import peek_title
 from zctui.sync.auth import AuthClient, LoginResult
+
+if TYPE_CHECKING:
+    from zctui.domain.models import Application
+    from zctui.screens.main import MainScreen
+    from zctui.store.repository import Store
+    from zctui.store.session import EditSession
+
+log = logging.getLogger(__name__)
+
+
+def _main_screens(app: App[Any]) -> list[MainScreen]:
+    from zctui.screens.main import MainScreen
+
+    return [s for s in app.screen_stack if isinstance(s, MainScreen)]
 
 
 class ZctuiApp(App[None]):
@@ -57,49 +77,134 @@ class ZctuiApp(App[None]):
         self.application_id = application_id
         self.store: Store | None = None
         self.session: EditSession | None = None
+        self._workspace_ready = asyncio.Event()
         if low_bandwidth:
             self.animation_level = "none"
 
+    class Loaded(Message):
+        """The worker has opened the store (and the application, when there is one)."""
+
+        def __init__(
+            self, store: Store, apps: list[Application], session: EditSession | None
+        ) -> None:
+            super().__init__()
+            self.store, self.apps, self.session = store, apps, session
+
+    class LoadFailed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
     def on_mount(self) -> None:
         self.set_class(self.low_bandwidth, "-low-bandwidth")
-        self._warm_up()
-        self.store = Store(self.store_path)
+        title = peek_title(self.store_path, self.application_id) if self.auth is None else None
+        self.push_screen(LoadingScreen(title))
+        self.call_after_refresh(self._load)  # the first frame goes out first
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        try:
+            import zctui.screens.main  # noqa: F401  (its imports are most of the wait)
+            from zctui.store.repository import Store
+            from zctui.store.session import EditSession
+
+            store = Store(self.store_path)
+            apps = store.applications()
+            session = None
+            only = apps[0].id if len(apps) == 1 else None
+            app_id = self.application_id or only
+            if self.auth is None and app_id is not None:
+                session = EditSession(store, app_id, on_saved=self._saved)
+        except Exception as exc:
+            log.exception("cannot open %s", self.store_path)
+            self.post_message(
+                self.LoadFailed(
+                    f"无法打开工作区 {self.store_path}：{exc}\n\n"
+                    "文件未被改动。请检查路径和读写权限，或用 --db 指定另一个工作区；Ctrl+Q 退出。"
+                )
+            )
+            return
+        self.post_message(self.Loaded(store, apps, session))
+
+    async def on_zctui_app_loaded(self, event: Loaded) -> None:
+        self.store = event.store
+        loading = self.screen
+        typed = loading.typed_ahead if isinstance(loading, LoadingScreen) else []
+        self.pop_screen()
         if self.auth is not None:
-            self.push_screen(LoginScreen(self.auth), self._logged_in)
+            from zctui.screens.login import LoginScreen
+
+            await self.push_screen(LoginScreen(self.auth), self._logged_in)
+        elif event.session is not None:
+            await self._show_application(event.session)
         else:
-            self.open_workspace()
+            await self.open_workspace(event.apps)
+        for key in typed:  # in order, to whatever has the focus now
+            self.post_message(key)
+        self._workspace_ready.set()
+        self._warm_up()
+
+    def on_zctui_app_load_failed(self, event: LoadFailed) -> None:
+        if isinstance(self.screen, LoadingScreen):
+            self.screen.failed(event.message)
+        self._workspace_ready.set()
+
+    async def ready(self) -> None:
+        """Wait until the first screen a user acts on is up (tests, benchmarks)."""
+        await self._workspace_ready.wait()
+
+    @asynccontextmanager
+    async def run_test(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Pilot[None], None]:
+        """Textual's run_test, returning once the workspace has loaded, as a user waits
+        for the screen before typing."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            await self.ready()
+            await pilot.pause()
+            yield pilot
 
     def _logged_in(self, result: LoginResult | None) -> None:
         if result is not None:
-            self.open_workspace()
+            self.call_later(self.open_workspace)
 
-    def open_workspace(self) -> None:
+    async def open_workspace(self, apps: list[Application] | None = None) -> None:
+        from zctui.screens.start import NewApplicationScreen, PickApplicationScreen
+
         assert self.store is not None
-        apps = self.store.applications()
+        apps = self.store.applications() if apps is None else apps
         if self.application_id is not None:
             self.open_application(self.application_id)
         elif not apps:
-            self.push_screen(NewApplicationScreen(self.store), self._opened)
+            await self.push_screen(NewApplicationScreen(self.store), self._opened)
         elif len(apps) == 1:
             self.open_application(apps[0].id)
         else:
-            self.push_screen(PickApplicationScreen(self.store, apps), self._opened)
+            await self.push_screen(PickApplicationScreen(self.store, apps), self._opened)
 
     def _opened(self, app_id: uuid.UUID | None) -> None:
         if app_id is not None:
             self.open_application(app_id)
 
     def open_application(self, app_id: uuid.UUID) -> None:
+        from zctui.store.session import EditSession
+
         assert self.store is not None
-        self.session = EditSession(self.store, app_id, on_saved=self._saved)
+        session = EditSession(self.store, app_id, on_saved=self._saved)
+        self._show_application(session)
+
+    def _show_application(self, session: EditSession) -> Any:
+        from zctui.screens.main import MainScreen
+
+        self.session = session
         sync = "本地工作区（未连接服务器）" if self.auth is None else "已登录"
-        self.push_screen(MainScreen(self.session, sync_state=sync))
+        return self.push_screen(MainScreen(session, sync_state=sync))
 
     @work(thread=True)
     def _warm_up(self) -> None:
         """Load pypinyin off the UI thread, before the first type-to-filter needs it; then
         move start-up's long-lived objects out of the collector's way (gc.freeze), so full
         collections stop pausing section switches for a tenth of a second."""
+        from zctui.data.base import pinyin_initials
+
         pinyin_initials("中医外科")
         self.call_from_thread(self.call_after_refresh, gc.freeze)
 
@@ -113,9 +218,8 @@ class ZctuiApp(App[None]):
             self.post_message(self.Saved())
 
     def on_zctui_app_saved(self, _: Saved) -> None:
-        for screen in self.screen_stack:  # also under an open record dialog
-            if isinstance(screen, MainScreen):
-                screen.refresh_header()
+        for screen in _main_screens(self):  # also under an open record dialog
+            screen.refresh_header()
 
     # ------------------------------------------------------------------ F1
     def action_help(self) -> None:
@@ -124,8 +228,9 @@ class ZctuiApp(App[None]):
             parent = widget.parent
             widget = parent if isinstance(parent, Widget) else None
         topic = widget.help_topic() if widget is not None else None
-        if topic is None and isinstance(self.screen, MainScreen):
-            screen = self.screen
+        mains = _main_screens(self)
+        if topic is None and mains and self.screen is mains[-1]:
+            screen = mains[-1]
             kind, key = screen.current
             if kind == "section":
                 sec = screen.session.forms.section(key)

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from zctui.data.base import pinyin_initials
-
 if TYPE_CHECKING:
     from zctui.screens.main import MainScreen
 
@@ -55,6 +53,8 @@ class SectionCommands(Provider):
             yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        from zctui.data.base import pinyin_initials  # pydantic and pypinyin: not at start-up
+
         matcher = self.matcher(query)
         q = query.strip().lower()
         for text, callback, help_text in self._entries():
