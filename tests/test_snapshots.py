@@ -33,6 +33,7 @@ def go(target: Target) -> Callable[[Pilot[None]], object]:
         await screen._open_and_focus(target)
         await pilot.pause()
         assert screen.session.flush()  # the picture shows 已保存, not a save in flight
+        await pilot.wait_for_scheduled_animations()  # scrolling to the focused widget
         await pilot.pause()
 
     return run
