@@ -30,6 +30,9 @@ test: lint typecheck
 
 bench: $(BIN)/zctui
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/tui.py
+	$(BIN)/python bench/checks.py
+	$(BIN)/python bench/dossier.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache
