@@ -24,7 +24,7 @@ from zctui.screens.login import LoginScreen
 from zctui.screens.main import MainScreen
 from zctui.screens.start import NewApplicationScreen, PickApplicationScreen
 from zctui.store.repository import Store
-from zctui.store.session import EditSession
+from zctui.store.session import EditSession, FileChecker
 from zctui.sync.auth import AuthClient, LoginResult
 
 
@@ -91,7 +91,9 @@ class ZctuiApp(App[None]):
 
     def open_application(self, app_id: uuid.UUID) -> None:
         assert self.store is not None
-        self.session = EditSession(self.store, app_id, on_saved=self._saved)
+        self.session = EditSession(
+            self.store, app_id, on_saved=self._saved, checker_factory=new_checker
+        )
         sync = "本地工作区（未连接服务器）" if self.auth is None else "已登录"
         self.push_screen(MainScreen(self.session, sync_state=sync))
 
@@ -179,6 +181,13 @@ class ZctuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self.close_workspace()
+
+
+def new_checker() -> FileChecker:
+    """The attachment checker, imported when first needed (not at start-up)."""
+    from zctui.pdf.checks import Checker
+
+    return Checker()
 
 
 def create_app(

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from zctui.data.forms import SectionSpec, SlotSpec
-from zctui.store.session import EditSession, ReadOnlyError
+from zctui.store.session import AttachRefused, EditSession, ReadOnlyError
 
 
 def human_size(n: int) -> str:
@@ -74,7 +74,7 @@ class AttachScreen(ModalScreen[None]):
     def _attach_file(self, path: Path) -> None:
         try:
             self.session.attach_file(self.section, self.owner_id, self.slot.code, path)
-        except (OSError, ReadOnlyError) as exc:
+        except (AttachRefused, OSError, ReadOnlyError) as exc:
             self.app.call_from_thread(self.notify, f"未能添加：{exc}", severity="error")
             return
         self.app.call_from_thread(self._list)
