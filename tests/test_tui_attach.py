@@ -292,7 +292,7 @@ async def test_r5_2_several_files_one_bad_the_good_attach_in_order_and_keys_stil
                 gate.wait(10)
             return real(p, kind)
 
-        checker.check = held  # type: ignore[method-assign]
+        checker.check = held  # type: ignore[method-assign,assignment]
         await type_path(pilot, f"{folder}/")
         await pilot.press("down", "space", "space", "space")
         files = screen.query_one(FileList)
