@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -23,6 +24,7 @@ from zctui.data.forms import load_forms
 from zctui.demo import build_demo
 from zctui.pdf.checks import Checker, Kind, Verdict
 from zctui.screens.attach import AttachScreen
+from zctui.screens.export import ExportScreen
 from zctui.screens.main import MainScreen
 from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
@@ -334,3 +336,73 @@ async def test_r5_the_same_file_in_two_slots_is_stored_once(
         rows = [a for a in store.load(half).attachments if a.slot in ("m03", "m04")]
     assert len(rows) == 2 and rows[0].sha256 == rows[1].sha256
     assert set(blobs) - before == {rows[0].sha256}
+
+
+# ---------------------------------------------------------------------------- exporting
+@pytest.mark.parametrize(
+    ("key", "title", "name"),
+    [
+        ("ctrl+e", "导出申报材料（PDF）", "杨丰-2026-申报材料.pdf"),
+        ("ctrl+r", "导出评审表（PDF）", "杨丰-2026-评审表.pdf"),
+    ],
+)
+async def test_r12_export_from_step_12_writes_a_pdf_in_the_workspace_folder(
+    demo: tuple[Path, uuid.UUID, uuid.UUID], key: str, title: str, name: str
+) -> None:
+    """R12 step: Ctrl+E / Ctrl+R ask where to save (the workspace folder by default), build
+    the PDF in a worker and show its path; pypdf reads as many pages as the screen says."""
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await main(app)._open_and_focus(("step", "12"))
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ExportScreen)
+        assert str(screen.query_one(Static).render()) == title
+        assert screen.query_one(PathInput).value == str(path.parent / name)
+        await pilot.press("enter")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if not screen.busy:
+                break
+        status = str(screen.query_one("#export-status", Static).render())
+        assert screen.result == path.parent / name, status
+        pages = len(PdfReader(screen.result).pages)
+        assert f"已导出：{screen.result}（{pages} 页" in status
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_export_from_the_command_palette_to_a_typed_folder(
+    demo: tuple[Path, uuid.UUID, uuid.UUID], tmp_path: Path
+) -> None:
+    """The palette offers 导出申报材料（PDF）; a folder typed as the target gets the default
+    name; a missing folder is refused with what to do."""
+    path, done, _ = demo
+    out = tmp_path / "导出"
+    out.mkdir()
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"导出申报材料")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ExportScreen) and screen.kind == "dossier"
+        screen.query_one(PathInput).value = str(tmp_path / "没有这个文件夹" / "x.pdf")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not screen.busy and screen.result is None
+        screen.query_one(PathInput).value = f"{out}/"
+        await pilot.press("enter")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if not screen.busy:
+                break
+        assert screen.result == out / "杨丰-2026-申报材料.pdf"
+        assert len(PdfReader(screen.result).pages) > 10
