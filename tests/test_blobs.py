@@ -19,6 +19,7 @@ import pdf_corpus
 from zctui.config import blobs_dir_for
 from zctui.data.forms import load_forms
 from zctui.demo import build_demo
+from zctui.pdf.checks import Checker
 from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
 from zctui.store.session import EditSession
@@ -66,7 +67,7 @@ def test_r5_the_same_file_attached_to_two_slots_is_stored_once_and_gc_keeps_it_u
     blobs = BlobStore(blobs_dir_for(path))
     before = set(blobs)
     with Store(path) as store:
-        s = EditSession(store, half.id)
+        s = EditSession(store, half.id, checker_factory=Checker)
         a = s.attach_file(materials, half.id, "m01", pdf)
         b = s.attach_file(materials, half.id, "m02", pdf)
         assert s.flush()

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from zctui.domain.models import Application
     from zctui.screens.main import MainScreen
     from zctui.store.repository import Store
-    from zctui.store.session import EditSession
+    from zctui.store.session import EditSession, FileChecker
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,9 @@ class ZctuiApp(App[None]):
             only = apps[0].id if len(apps) == 1 else None
             app_id = self.application_id or only
             if self.auth is None and app_id is not None:
-                session = EditSession(store, app_id, on_saved=self._saved)
+                session = EditSession(
+                    store, app_id, on_saved=self._saved, checker_factory=new_checker
+                )
         except Exception as exc:
             log.exception("cannot open %s", self.store_path)
             self.post_message(
@@ -188,7 +190,9 @@ class ZctuiApp(App[None]):
         from zctui.store.session import EditSession
 
         assert self.store is not None
-        session = EditSession(self.store, app_id, on_saved=self._saved)
+        session = EditSession(
+            self.store, app_id, on_saved=self._saved, checker_factory=new_checker
+        )
         self._show_application(session)
 
     def _show_application(self, session: EditSession) -> Any:
@@ -284,6 +288,13 @@ class ZctuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self.close_workspace()
+
+
+def new_checker() -> FileChecker:
+    """The attachment checker, imported when first needed (not at start-up)."""
+    from zctui.pdf.checks import Checker
+
+    return Checker()
 
 
 def create_app(

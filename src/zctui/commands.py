@@ -45,6 +45,10 @@ class SectionCommands(Provider):
             ("下一缺项 (F2)", partial(main.run_action, "next_missing"), "跳到下一个未完成的项目")
         )
         out.append(("提交审核", partial(main.open_target, ("step", "12")), "R12"))
+        from zctui.screens.export import KINDS  # it imports the store: not at start-up
+
+        for kind, (_, title) in KINDS.items():
+            out.append((title, partial(main.export, kind), "保存为 PDF 文件，可打印或交给单位"))
         out.append(("帮助 (F1)", partial(main.app.run_action, "help"), "当前项目的指南原文和规则"))
         return out
 

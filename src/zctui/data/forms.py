@@ -106,6 +106,8 @@ class FieldSpec(Searchable):
 
 class SlotSpec(Searchable):
     code: str
+    # What the file must be: a PDF, or (R3.1) an ID photo in any common image format.
+    kind: Literal["pdf", "photo"] = "pdf"
     required: Condition = False
     rule: str
     help: str = Field(min_length=1)

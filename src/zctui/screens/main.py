@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header
 
 from zctui.domain.checklist import Item
+from zctui.screens.export import ExportKind, ExportScreen
 from zctui.screens.info import ApplicationInfo, StepText
 from zctui.screens.records import RecordList
 from zctui.screens.section_form import Edited, SectionForm
@@ -231,6 +232,10 @@ class MainScreen(Screen[None]):
                 found.first().focus()
                 return
         self._focus_first(pane)
+
+    def export(self, kind: ExportKind) -> None:
+        """The PDFs, from the command palette (and Ctrl+E / Ctrl+R on step 12)."""
+        self.app.push_screen(ExportScreen(self.session, kind))
 
     # ------------------------------------------------------------------ edits
     @on(Edited)

@@ -15,6 +15,7 @@ from textual.widgets import Button, Static
 from zctui.data.forms import StepSpec
 from zctui.domain.checklist import Checklist
 from zctui.screens.confirm import ConfirmScreen, TypedConfirmScreen
+from zctui.screens.export import ExportKind, ExportScreen
 from zctui.store.session import EditSession
 
 
@@ -31,7 +32,15 @@ class SubmitPane(VerticalScroll):
     SubmitPane Horizontal { height: auto; margin-top: 1; }
     SubmitPane Button { margin-right: 2; }
     """
-    BINDINGS = [Binding("ctrl+t", "submit", "提交", id="submit")]
+    BINDINGS = [
+        Binding("ctrl+t", "submit", "提交", id="submit"),
+        # Not in the footer: at 80 columns it would push out F2 and F1; the pane's buttons
+        # and the command palette show them.
+        Binding("ctrl+e", "export('dossier')", "导出申报材料", id="export-dossier", show=False),
+        Binding(
+            "ctrl+r", "export('review_form')", "导出评审表", id="export-review-form", show=False
+        ),
+    ]
 
     class Submitted(Message):
         """The application went to the unit: every screen turns read-only."""
@@ -53,6 +62,9 @@ class SubmitPane(VerticalScroll):
         with Horizontal():
             yield Button("提交", id="submit", variant="primary")
             yield Button("清空", id="clear", variant="error")
+        with Horizontal():  # reading is allowed in every state: not disabled after submission
+            yield Button("导出申报材料（PDF） Ctrl+E", id="export-dossier", classes="export")
+            yield Button("导出评审表（PDF） Ctrl+R", id="export-review-form", classes="export")
 
     def on_mount(self) -> None:
         self.refresh_state()
@@ -71,7 +83,7 @@ class SubmitPane(VerticalScroll):
             "" if s.read_only else missing_text(result)
         )
         for button in self.query(Button):
-            button.disabled = s.read_only
+            button.disabled = s.read_only and not button.has_class("export")
 
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
@@ -91,6 +103,14 @@ class SubmitPane(VerticalScroll):
         # R12.2's warning and R12.3's notes, in the guide's words (data/forms.yaml, step 12).
         text = f"{self.step.guide}\n\n注意事项\n{self.step.notes}"
         self.app.push_screen(ConfirmScreen("提交审核", text, yes="确认提交"), done)
+
+    @on(Button.Pressed, "#export-dossier")
+    @on(Button.Pressed, "#export-review-form")
+    def _export_pressed(self, event: Button.Pressed) -> None:
+        self.action_export("dossier" if event.button.id == "export-dossier" else "review_form")
+
+    def action_export(self, kind: ExportKind) -> None:
+        self.app.push_screen(ExportScreen(self.session, kind))
 
     @on(Button.Pressed, "#clear")
     def _clear(self) -> None:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from zctui.config import blobs_dir_for
 from zctui.data.catalog import Catalog, load_catalog
@@ -35,6 +35,37 @@ class ReadOnlyError(RuntimeError):
     """The application has left the applicant's hands (R12.2)."""
 
 
+class FileVerdict(Protocol):
+    """What `zctui.pdf.checks.Verdict` gives: the store may not import the pdf layer."""
+
+    @property
+    def accepted(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def pages(self) -> int | None: ...
+    @property
+    def media_type(self) -> str | None: ...
+
+
+class FileChecker(Protocol):
+    """`zctui.pdf.checks.Checker`, passed in by the UI as `checker_factory`."""
+
+    def check(self, path: Path, kind: Literal["pdf", "photo"]) -> FileVerdict: ...
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class AttachRefused(ValueError):
+    """A file failed its check (issue 4); nothing was stored. `verdict.message` says why."""
+
+    def __init__(self, verdict: FileVerdict) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
 class EditSession:
     def __init__(
         self,
@@ -44,6 +75,7 @@ class EditSession:
         catalog: Catalog | None = None,
         forms: Forms | None = None,
         on_saved: Callable[[], None] | None = None,  # after a save, or a failed try
+        checker_factory: Callable[[], FileChecker] | None = None,  # checks attached files
     ) -> None:
         self.store = store
         self.catalog = catalog or load_catalog()
@@ -59,6 +91,9 @@ class EditSession:
         self._idle = threading.Condition()
         self._writer = threading.Thread(target=self._write_loop, name="zctui-writer", daemon=True)
         self._writer.start()
+        self._checker_factory = checker_factory
+        self._checker: FileChecker | None = None
+        self._checker_lock = threading.Lock()
 
     # ------------------------------------------------------------------ reading
     @property
@@ -190,20 +225,44 @@ class EditSession:
         self._enqueue(lambda: self.store.move(section.table, row_id, offset))
         return True
 
+    @property
+    def checker(self) -> FileChecker:
+        """The session's one file checker (its child processes live until `close`)."""
+        with self._checker_lock:
+            if self._checker is None:
+                if self._checker_factory is None:
+                    raise RuntimeError("EditSession needs a checker_factory to check files")
+                self._checker = self._checker_factory()
+            return self._checker
+
     def attach_file(
-        self, section: SectionSpec, owner_id: uuid.UUID, slot: str, path: Path
+        self,
+        section: SectionSpec,
+        owner_id: uuid.UUID,
+        slot: str,
+        path: Path,
+        verdict: FileVerdict | None = None,
     ) -> Attachment:
-        """Put a file in a slot: its bytes into the blob store now, the row in the queue.
-        (The checks on what a file may be arrive with the attachments issue.)"""
+        """Put a checked file in a slot: its bytes into the blob store now, the row in the
+        queue. Without a `verdict` the file is checked here; a refused file raises
+        AttachRefused and nothing is written. Call it off the UI thread (checks, copying)."""
         self._guard()
-        data = path.read_bytes()
-        digest = self.blobs.put(data)
+        kind = next(s.kind for s in section.slots if s.code == slot)
+        if verdict is None:
+            verdict = self.checker.check(path, kind)
+        if not verdict.accepted:
+            raise AttachRefused(verdict)
+        digest = self.blobs.put_file(path)
+        if self.blobs.size(digest) != verdict.size:  # changed since its check: check what we keep
+            verdict = self.checker.check(self.blobs.path(digest), kind)
+            if not verdict.accepted:
+                raise AttachRefused(verdict)
         owner_table = section.table
         position = len(self.files(owner_id, slot)) + 1
         row = Attachment(
             application_id=self.application_id, owner_table=owner_table, owner_id=owner_id,
-            slot=slot, sha256=digest, original_name=path.name, size=len(data), position=position,
-            media_type="application/pdf" if data[:5] == b"%PDF-" else None,
+            slot=slot, sha256=digest, original_name=path.name, size=verdict.size,
+            pages=verdict.pages, position=position, media_type=verdict.media_type,
         )  # fmt: skip
         self.data.attachments.append(row)
         self.data.files_changed()
@@ -309,6 +368,8 @@ class EditSession:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self) -> None:
+        if self._checker is not None:
+            self._checker.close()
         self.flush()
         self._queue.put(None)
         self._writer.join(timeout=5)
