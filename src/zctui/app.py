@@ -190,9 +190,7 @@ class ZctuiApp(App[None]):
         from zctui.store.session import EditSession
 
         assert self.store is not None
-        session = EditSession(
-            self.store, app_id, on_saved=self._saved, checker_factory=new_checker
-        )
+        session = EditSession(self.store, app_id, on_saved=self._saved, checker_factory=new_checker)
         self._show_application(session)
 
     def _show_application(self, session: EditSession) -> Any:

@@ -304,7 +304,12 @@ class AttachScreen(ModalScreen[None]):
             self.post_message(self.Refused(path, verdict.message))
             return False
         try:
-            self.session.attach_file(self.section, self.owner_id, self.slot.code, path, verdict)
+            digest, kept = self.session.store_file(self.section, self.slot.code, path, verdict)
+            # the row goes in on the UI thread, which owns the session's memory
+            self.app.call_from_thread(
+                self.session.add_attachment,
+                self.section, self.owner_id, self.slot.code, path.name, digest, kept,
+            )  # fmt: skip
         except AttachRefused as exc:
             self.post_message(self.Refused(path, exc.verdict.message))
             return False

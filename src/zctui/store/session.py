@@ -243,9 +243,16 @@ class EditSession:
         path: Path,
         verdict: FileVerdict | None = None,
     ) -> Attachment:
-        """Put a checked file in a slot: its bytes into the blob store now, the row in the
-        queue. Without a `verdict` the file is checked here; a refused file raises
-        AttachRefused and nothing is written. Call it off the UI thread (checks, copying)."""
+        """Check a file, store it, put it in a slot (store_file, then add_attachment). A
+        refused file raises AttachRefused and nothing is written."""
+        digest, verdict = self.store_file(section, slot, path, verdict)
+        return self.add_attachment(section, owner_id, slot, path.name, digest, verdict)
+
+    def store_file(
+        self, section: SectionSpec, slot: str, path: Path, verdict: FileVerdict | None = None
+    ) -> tuple[str, FileVerdict]:
+        """The slow half, safe on a worker thread (it touches only the checker and the blob
+        store): check the file unless `verdict` is given, and copy it into the blob store."""
         self._guard()
         kind = next(s.kind for s in section.slots if s.code == slot)
         if verdict is None:
@@ -257,11 +264,24 @@ class EditSession:
             verdict = self.checker.check(self.blobs.path(digest), kind)
             if not verdict.accepted:
                 raise AttachRefused(verdict)
-        owner_table = section.table
+        return digest, verdict
+
+    def add_attachment(
+        self,
+        section: SectionSpec,
+        owner_id: uuid.UUID,
+        slot: str,
+        name: str,
+        digest: str,
+        verdict: FileVerdict,
+    ) -> Attachment:
+        """The quick half, on the thread that owns the session (the UI's): the row, in memory
+        now and on disk in a moment."""
+        self._guard()
         position = len(self.files(owner_id, slot)) + 1
         row = Attachment(
-            application_id=self.application_id, owner_table=owner_table, owner_id=owner_id,
-            slot=slot, sha256=digest, original_name=path.name, size=verdict.size,
+            application_id=self.application_id, owner_table=section.table, owner_id=owner_id,
+            slot=slot, sha256=digest, original_name=name, size=verdict.size,
             pages=verdict.pages, position=position, media_type=verdict.media_type,
         )  # fmt: skip
         self.data.attachments.append(row)
