@@ -133,8 +133,7 @@ class AttachScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self._list()
         path_input = self.query_one(PathInput)
-        path_input.value = _last_folder or "~/"
-        path_input.cursor_position = len(path_input.value)
+        path_input.suggest_folder(_last_folder or "~/")
         path_input.focus()
         self._start_checker()
 
@@ -199,8 +198,7 @@ class AttachScreen(ModalScreen[None]):
 
     def _go(self, folder: Path) -> None:
         path_input = self.query_one(PathInput)
-        path_input.value = shown(folder)
-        path_input.cursor_position = len(path_input.value)
+        path_input.suggest_folder(shown(folder))
 
     @on(FileList.Up)
     def _up(self) -> None:

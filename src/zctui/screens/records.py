@@ -31,9 +31,19 @@ class RecordScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape", "close", "关闭（已自动保存）", id="record-close")]
 
-    def __init__(self, session: EditSession, section: SectionSpec, row: Any, index: int) -> None:
+    def __init__(
+        self,
+        session: EditSession,
+        section: SectionSpec,
+        row: Any,
+        index: int,
+        *,
+        field: str | None = None,
+        slot: str | None = None,
+    ) -> None:
         super().__init__()
         self.session, self.section, self.row, self.index = session, section, row, index
+        self._focus_on = (field, slot)  # where F2 sends the user; else the first field
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -43,7 +53,12 @@ class RecordScreen(ModalScreen[None]):
             yield SectionForm(self.session, self.section, self.row)
 
     def on_mount(self) -> None:
-        self.focus_field(None)
+        # one focus request, made here: a second one from outside would race this one
+        field, slot = self._focus_on
+        if slot and not field:
+            self.focus_slot(slot)
+        else:
+            self.focus_field(field)
 
     def focus_field(self, name: str | None) -> None:
         form = self.query_one(SectionForm)
@@ -144,12 +159,8 @@ class RecordList(Vertical):
 
     def open_record(self, row: Any, field: str | None = None, slot: str | None = None) -> None:
         index = [r.id for r in self.session.rows_of(self.section)].index(row.id) + 1
-        screen = RecordScreen(self.session, self.section, row, index)
+        screen = RecordScreen(self.session, self.section, row, index, field=field, slot=slot)
         self.app.push_screen(screen, callback=lambda _r: self._record_closed(row.id))
-        if field:
-            self.call_after_refresh(screen.focus_field, field)
-        elif slot:
-            self.call_after_refresh(screen.focus_slot, slot)
 
     def _record_closed(self, row_id: uuid.UUID) -> None:
         self.reload(select=row_id)

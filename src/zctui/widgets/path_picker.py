@@ -114,6 +114,20 @@ class PathInput(Input):
     def __init__(self, accept: Callable[[str], bool], **kw: Any) -> None:
         super().__init__(**kw)
         self.accept = accept
+        self._suggested = False  # the value is a folder we offered, not what the user typed
+
+    def suggest_folder(self, value: str) -> None:
+        """Offer a folder to start from: typing a name goes on from it, typing or pasting a
+        whole path (`/…`, `~…`) replaces it instead of being appended to it."""
+        self.value = value
+        self.cursor_position = len(value)
+        self._suggested = True
+
+    def insert_text_at_cursor(self, text: str) -> None:
+        if self._suggested and text.startswith(("/", "~")):
+            self.value = ""
+        self._suggested = False
+        super().insert_text_at_cursor(text)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # Take Tab before the app's priority Tab (focus_next) sees it.
