@@ -496,3 +496,18 @@ def test_an_image_attachment_gets_a_page_of_its_own(tmp_path: Path, kind: str) -
     assert _dark(rendered, (w * 0.4, h * 0.4, w * 0.6, h * 0.6)) > 0.9
     assert _dark(rendered, (0, 0, w * 0.05, h * 0.05)) == 0
 
+
+def test_write_behind_keeps_the_output_whole(
+    ws: Workspace, font: FontChoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer hands what it has written to the disk as it goes (every input here): the
+    file is the same dossier, every page and bookmark readable."""
+    import zctui.pdf.merge as merge
+
+    monkeypatch.setattr(merge, "_WRITE_BEHIND", 1)
+    out = tmp_path / "d.pdf"
+    result = build_dossier(ws.data, ws.catalog, ws.forms, ws.blobs, out, font=font)
+    reader = PdfReader(out)
+    assert len(reader.pages) == result.pages
+    assert _outline(reader)[0][0] == WORDS.cover
+    assert "paper cover" in "".join(p.extract_text() for p in reader.pages[-12:])
