@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ class StreamingPdfWriter:
         self.heights: list[float] = []  # each page's height, for bookmarks to a position
         self.pages_root = self.reserve()
         self._synced = 0  # the output up to here has been handed to the disk
+        self.seconds_sync = 0.0  # the final fsync
         fh.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     def reserve(self) -> int:
@@ -306,4 +308,6 @@ class StreamingPdfWriter:
         trailer.write_to_stream(self.fh)
         self.fh.write(b"\nstartxref\n%d\n%%%%EOF\n" % xref)
         self.fh.flush()
+        started = time.perf_counter()
         os.fsync(self.fh.fileno())
+        self.seconds_sync = time.perf_counter() - started
