@@ -233,48 +233,52 @@ class Metrics:
     fixed_pitch: bool
 
 
-class CidFont:
-    """One face of an OpenType (CFF, CID-keyed) font file or collection."""
+def face_count(path: Path) -> int:
+    """How many faces a font file holds (1 unless it is a collection)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12:
+        raise Unsupported("not a font file")
+    return _u32(head, 8) if head[:4] == b"ttcf" else 1
+
+
+class Sfnt:
+    """One face of a TrueType or OpenType font file or collection: its tables, its Unicode
+    cmap (looked up by binary search, never decoded whole) and its names."""
 
     def __init__(self, path: Path, index: int = 0) -> None:
         with open(path, "rb") as fh:
-            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        data = self._map
+            try:
+                self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError as exc:  # an empty file
+                raise Unsupported(f"unreadable font: {exc}") from exc
         try:
-            base = 0
-            if data[:4] == b"ttcf":
-                if index >= _u32(data, 8):
-                    raise Unsupported(f"no face {index} in the collection")
-                base = _u32(data, 12 + 4 * index)
-            if data[base : base + 4] != b"OTTO":
-                raise Unsupported("not a CFF-flavoured OpenType face")
-            tables: dict[bytes, tuple[int, int]] = {}
-            for k in range(_u16(data, base + 4)):
-                rec = base + 12 + 16 * k
-                tables[bytes(data[rec : rec + 4])] = (_u32(data, rec + 8), _u32(data, rec + 12))
-            for tag in (b"CFF ", b"cmap", b"head", b"hhea", b"hmtx"):
-                if tag not in tables:
-                    raise Unsupported(f"no {tag.decode()} table")
-            self._tables = tables
-            self.ps_name = ""
-            self._cmap = self._pick_cmap(tables[b"cmap"][0])
-            head, hhea = tables[b"head"][0], tables[b"hhea"][0]
-            self.units_per_em = _u16(data, head + 18)
-            self._hmtx = tables[b"hmtx"][0]
-            self._n_hmetrics = _u16(data, hhea + 34)
-            self._read_cff(tables[b"CFF "][0])
-            if b"name" in tables:  # a collection's faces share one CFF: name the face used
-                self.ps_name = self._postscript_name(tables[b"name"][0]) or self.ps_name
-            self.metrics = self._metrics(head, hhea)
-        except (struct.error, IndexError, ValueError) as exc:
+            self._open(index)
+        except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
             self._map.close()
             raise Unsupported(f"unreadable font: {exc}") from exc
         except Unsupported:
             self._map.close()
             raise
-        self._widths: dict[int, int] = {}
 
-    # ------------------------------------------------------------------ sfnt tables
+    def _open(self, index: int) -> None:
+        data = self._map
+        base = 0
+        if data[:4] == b"ttcf":
+            if index >= _u32(data, 8):
+                raise Unsupported(f"no face {index} in the collection")
+            base = _u32(data, 12 + 4 * index)
+        self.flavour = bytes(data[base : base + 4])
+        if self.flavour not in (b"OTTO", b"\x00\x01\x00\x00", b"true"):
+            raise Unsupported("not a TrueType or OpenType face")
+        tables: dict[bytes, tuple[int, int]] = {}
+        for k in range(_u16(data, base + 4)):
+            rec = base + 12 + 16 * k
+            tables[bytes(data[rec : rec + 4])] = (_u32(data, rec + 8), _u32(data, rec + 12))
+        if b"cmap" not in tables:
+            raise Unsupported("no cmap table")
+        self._tables = tables
+        self._cmap = self._pick_cmap(tables[b"cmap"][0])
 
     def _pick_cmap(self, at: int) -> tuple[int, int]:
         data = self._map
@@ -334,22 +338,59 @@ class CidFont:
         g = _u16(data, range_at + roff + 2 * (code - start))
         return (g + delta) & 0xFFFF if g else 0
 
-    def _postscript_name(self, at: int) -> str:
-        data = self._map
+    def _name(self, ids: tuple[int, ...]) -> str:
+        """The first of these name IDs the face has, in US English or else any language."""
+        if b"name" not in self._tables:
+            return ""
+        data, at = self._map, self._tables[b"name"][0]
         strings = at + _u16(data, at + 4)
-        found = ""
+        found: dict[tuple[int, int], str] = {}  # (rank of the ID, rank of the record) -> text
         for k in range(_u16(data, at + 2)):
             rec = at + 6 + 12 * k
-            pid, eid, nid = _u16(data, rec), _u16(data, rec + 2), _u16(data, rec + 6)
-            if nid != 6:
+            pid, eid, lang, nid = (_u16(data, rec + 2 * j) for j in range(4))
+            if nid not in ids:
                 continue
             raw = bytes(data[strings + _u16(data, rec + 10) :][: _u16(data, rec + 8)])
-            if pid == 3 and eid in (0, 1):
-                found = raw.decode("utf-16-be", "replace")
-                break
-            if pid == 1 and not found:
-                found = raw.decode("latin-1")
+            if pid == 3 and eid in (0, 1, 10):
+                found[(ids.index(nid), 0 if lang == 0x409 else 1)] = raw.decode("utf-16-be")
+            elif pid == 0:
+                found[(ids.index(nid), 2)] = raw.decode("utf-16-be")
+            elif pid == 1 and eid == 0:
+                found[(ids.index(nid), 3)] = raw.decode("latin-1")
+        return found[min(found)] if found else ""
+
+    def family_name(self) -> str:
+        return self._name((16, 1))  # the typographic family, else the family
+
+    def _postscript_name(self) -> str:
+        found = self._name((6,))
         return "".join(c for c in found if c.isascii() and (c.isalnum() or c in "-_"))
+
+    def close(self) -> None:
+        self._map.close()
+
+
+class CidFont(Sfnt):
+    """One face of an OpenType (CFF, CID-keyed) font file or collection."""
+
+    def _open(self, index: int) -> None:
+        super()._open(index)
+        tables, data = self._tables, self._map
+        if self.flavour != b"OTTO":
+            raise Unsupported("not a CFF-flavoured OpenType face")
+        for tag in (b"CFF ", b"head", b"hhea", b"hmtx"):
+            if tag not in tables:
+                raise Unsupported(f"no {tag.decode()} table")
+        self.ps_name = ""
+        head, hhea = tables[b"head"][0], tables[b"hhea"][0]
+        self.units_per_em = _u16(data, head + 18)
+        self._hmtx = tables[b"hmtx"][0]
+        self._n_hmetrics = _u16(data, hhea + 34)
+        self._read_cff(tables[b"CFF "][0])
+        # A collection's faces share one CFF table: name the face used.
+        self.ps_name = self._postscript_name() or self.ps_name
+        self.metrics = self._metrics(head, hhea)
+        self._widths: dict[int, int] = {}
 
     def advance(self, gid: int) -> int:
         """The glyph's advance in 1/1000 em, rounded as fpdf2 rounds it."""
@@ -549,6 +590,3 @@ class CidFont:
     @property
     def registry(self) -> tuple[str, str, int]:
         return self._registry[0], self._registry[1], int(self.ros[2])
-
-    def close(self) -> None:
-        self._map.close()
