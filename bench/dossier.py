@@ -4,8 +4,16 @@ files, in the same run.
 The files are made here, in a temporary folder: each has two pages, each page an image of
 random (incompressible) bytes, so nothing is smaller on disk than in memory. They are
 attached to the complete demo application (R5 materials, 60 files over slots m05–m15).
-Each side runs in its own child process, three times, alternating; a child reports the time
-of the work alone and its peak RSS (ru_maxrss) before and after the work.
+Each side runs in its own child process (a cold process: nothing imported that the work
+itself would import lazily, no cache of any kind), three times, alternating; a child reports
+the time of the work alone and its peak RSS (ru_maxrss) before, part-way and after the work.
+Both sides start with pypdf and the zctui modules imported, read the same files from the
+same folder and write to the same folder; whatever the dossier imports on the way (its
+drawing code, PIL for the photo) is timed with it.
+
+The breakdown: for the merge, reading every input (`append`) and writing the output; for
+the dossier, the cover and summary (drawing and the font subset) and the attachments (copying
+them, bookmarks, page labels, and an fsync the plain merge does not do, shown apart).
 
 Goal: dossier time ≤ 1.5 × the merge's; peak memory is printed for both (the merge holds
 every input until it writes; the dossier writes as it reads).
@@ -118,20 +126,40 @@ def child(kind: str, db: Path, app_id: uuid.UUID, out: Path) -> dict[str, float]
         for item in dossier_plan(data, catalog, forms)
         if item.attachment.media_type == "application/pdf"
     ]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def rss() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    before = rss()
+    mid: list[float] = []  # peak RSS when the first part is done
+
+    def progress(done: int, _total: int, _label: str) -> None:
+        if done == 1:  # the cover and summary are drawn, the first attachment is next
+            mid.append(rss())
+
     start = time.perf_counter()
     parts: dict[str, float] = {}
     if kind == "dossier":
-        result = build_dossier(data, catalog, forms, blobs, out, font=font)
-        parts = {"front": result.seconds_front, "attachments": result.seconds_attachments}
+        result = build_dossier(data, catalog, forms, blobs, out, progress, font=font)
+        parts = {
+            "first": result.seconds_front,
+            "second": result.seconds_attachments,
+            "sync": result.seconds_sync,
+        }
     else:
         writer = PdfWriter()
         for path in paths:
             writer.append(str(path))
+        read = time.perf_counter() - start
+        mid.append(rss())
         writer.write(str(out))
+        parts = {"first": read, "second": time.perf_counter() - start - read}
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "rss_before_mb": before, "rss_peak_mb": peak, **parts}
+    peak = rss()
+    return {
+        "seconds": seconds, "rss_before_mb": before, "rss_mid_mb": mid[0], "rss_peak_mb": peak,
+        **parts,
+    }  # fmt: skip
 
 
 def run_child(kind: str, db: Path, app_id: uuid.UUID, out: Path) -> dict[str, float]:
@@ -184,16 +212,27 @@ def main() -> int:
             f"peak RSS {peak:6.0f} MB (+{grew:4.0f} MB during the work)  "
             f"output {sizes[kind] / 2**20:6.1f} MB"
         )
-    fastest = min(runs["dossier"], key=lambda r: r["seconds"])
-    copy = min(r["attachments"] for r in runs["dossier"])
-    print(
-        f"  of which: cover and summary {fastest['front']:.2f} s (the font subset: a fixed "
-        f"cost), attachments {fastest['attachments']:.2f} s (best {copy:.2f} s)"
-    )
+        fastest = min(r, key=lambda x: x["seconds"])
+        first, second = (
+            ("reading the inputs", "writing")
+            if kind == "merge"
+            else ("cover and summary", "attachments")
+        )
+        sync = f" (of which fsync {fastest['sync']:.2f} s)" if kind == "dossier" else ""
+        print(
+            f"  of which (best run): {first} {fastest['first']:.2f} s, peak RSS "
+            f"{fastest['rss_mid_mb']:.0f} MB by then; {second} {fastest['second']:.2f} s"
+            f"{sync}, peak RSS {fastest['rss_peak_mb']:.0f} MB"
+        )
+    copy = min(r["second"] for r in runs["dossier"])
+    front = min(r["first"] for r in runs["dossier"])
     ratio = best["dossier"] / best["merge"]
     verdict = "ok" if ratio <= GOAL else "MISSED"
     print(f"ratio dossier / merge: {ratio:.2f}× (goal ≤ {GOAL}×) {verdict}")
-    print(f"ratio attachments part / merge: {copy / best['merge']:.2f}×")
+    print(
+        f"ratio attachments part / merge: {copy / best['merge']:.2f}×; "
+        f"cover and summary: {front / best['merge']:.2f}× (best runs of each part)"
+    )
     return 0 if ratio <= GOAL else 1
 
 

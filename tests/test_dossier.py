@@ -4,6 +4,7 @@ the review form (R3.3), and the `zctui export` commands."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -24,8 +25,11 @@ from zctui.data.documents import load_documents
 from zctui.data.forms import Forms, load_forms
 from zctui.demo import SUMMARY, build_demo
 from zctui.domain.aggregate import ApplicationData
+from zctui.pdf.cidfont import CidFont, Unsupported
+from zctui.pdf.direct import DirectCanvas
 from zctui.pdf.dossier import DossierResult, build_dossier
 from zctui.pdf.fonts import FontChoice, find_cjk_font
+from zctui.pdf.layout import FpdfCanvas, image_page, make_canvas
 from zctui.pdf.review_form import build_review_form
 from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
@@ -387,3 +391,142 @@ def test_r5_summary_lists_the_materials_that_apply(dossier: Built, ws: Workspace
     label = {s.code: s.label for s in materials.slots}
     assert label["m01"] in text and label["m07"] in text and label["m15"] in text
     assert label["m06"] not in text and label["m11"] not in text
+
+
+# ---------------------------------------------------------------- the font subset, images
+
+
+def _cid_font(font: FontChoice) -> CidFont:
+    assert font.path is not None
+    try:
+        return CidFont(font.path, font.index)
+    except Unsupported as exc:
+        pytest.skip(f"{font.path} is not a CID-keyed CFF font ({exc}): fpdf2 draws with it")
+
+
+def test_the_cff_subset_keeps_the_fonts_own_outlines_and_widths(font: FontChoice) -> None:
+    """The direct subset of Noto Sans CJK: every glyph of the work summary draws exactly as
+    in the font file (fontTools reads both), under its original CID, with the width hmtx
+    gives it; the subroutines the glyphs do not call are left out, so it stays small."""
+    from fontTools.cffLib import CFFFontSet  # type: ignore[import-untyped]
+    from fontTools.pens.recordingPen import RecordingPen  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    cid = _cid_font(font)
+    chars = sorted({ord(c) for c in SUMMARY + "ABCxyz0123，。（）·"} - {ord("\n")})
+    gids = [cid.gid(c) for c in chars]
+    program = cid.subset(gids)
+    assert len(program) < 400_000
+    subset = CFFFontSet()
+    subset.decompile(io.BytesIO(program), None)
+    top = subset.topDictIndex[0]
+    assert top.ROS[0] == "Adobe"
+    ref = TTFont(str(font.path), fontNumber=font.index, lazy=True)
+    order, cmap = ref.getGlyphOrder(), ref.getBestCmap()
+    original = ref["CFF "].cff.topDictIndex[0].CharStrings
+    assert sorted(top.charset) == sorted({order[g] for g in [0, *gids]})
+    for code, gid in zip(chars, gids, strict=True):
+        name = order[gid]
+        assert cmap.get(code, ".notdef") == name, chr(code)
+        assert cid.advance(gid) == round(ref["hmtx"][name][0] * 1000 / cid.units_per_em)
+        mine, theirs = RecordingPen(), RecordingPen()
+        top.CharStrings[name].draw(mine)
+        original[name].draw(theirs)
+        assert mine.value == theirs.value, chr(code)
+
+
+def _truetype_font(path: Path) -> None:
+    """A TrueType font with one Chinese glyph (中, a square) and .notdef."""
+    from fontTools.fontBuilder import FontBuilder  # type: ignore[import-untyped]
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
+
+    pen = TTGlyphPen(None)
+    for x, y in ((100, 0), (900, 0), (900, 800), (100, 800)):
+        (pen.lineTo if x != 100 or y != 0 else pen.moveTo)((x, y))
+    pen.closePath()
+    square = pen.glyph()
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "uni4E2D"])
+    fb.setupCharacterMap({ord("中"): "uni4E2D"})
+    fb.setupGlyf({".notdef": square, "uni4E2D": square})
+    fb.setupHorizontalMetrics({".notdef": (1000, 100), "uni4E2D": (1000, 100)})
+    fb.setupHorizontalHeader(ascent=880, descent=-120)
+    fb.setupNameTable({"familyName": "Test Zhong", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    fb.save(str(path))
+
+
+def test_a_truetype_font_is_drawn_by_fpdf2_and_embedded(tmp_path: Path, font: FontChoice) -> None:
+    """Noto's CID-keyed CFF goes through the direct canvas; any other font file (a TrueType
+    one here: SimSun, WenQuanYi) through fpdf2, and is embedded as well."""
+    assert isinstance(make_canvas(font), DirectCanvas)
+    ttf = tmp_path / "zhong.ttf"
+    _truetype_font(ttf)
+    choice = find_cjk_font(ttf)
+    assert choice.path == ttf and choice.warning is None
+    canvas = make_canvas(choice)
+    assert isinstance(canvas, FpdfCanvas)
+    canvas.new_page()
+    canvas.text(100, 100, "中", 20)
+    out = tmp_path / "ttf.pdf"
+    out.write_bytes(canvas.output())
+    rows = _fonts(out)
+    assert rows and all(row[-5] == "yes" for row in rows)
+    assert "TrueType" in " ".join(rows[0])
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg"])
+def test_an_image_attachment_gets_a_page_of_its_own(tmp_path: Path, kind: str) -> None:
+    """A photo attached as an image becomes one A4 page showing it: a JPEG as it is (no
+    re-encoding), a PNG with transparency over white. Rendered, the middle is dark."""
+    path = tmp_path / f"photo.{kind}"
+    image = Image.new("RGBA" if kind == "png" else "RGB", (300, 400), (20, 20, 20, 255))
+    image.save(path, format=kind.upper())
+    pdf = tmp_path / f"{kind}.pdf"
+    pdf.write_bytes(image_page(path))
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 1
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]  # type: ignore[index]
+    im = next(iter(xobjects.values())).get_object()
+    assert (im["/Width"], im["/Height"]) == (300, 400)
+    assert (im["/Filter"] == "/DCTDecode") == (kind == "jpeg")
+    rendered = _render(pdf, 1, tmp_path / kind).convert("L")
+    w, h = rendered.size
+    assert _dark(rendered, (w * 0.4, h * 0.4, w * 0.6, h * 0.6)) > 0.9
+    assert _dark(rendered, (0, 0, w * 0.05, h * 0.05)) == 0
+
+
+def test_write_behind_keeps_the_output_whole(
+    ws: Workspace, font: FontChoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer hands what it has written to the disk as it goes (every input here): the
+    file is the same dossier, every page and bookmark readable."""
+    import zctui.pdf.merge as merge
+
+    monkeypatch.setattr(merge, "_WRITE_BEHIND", 1)
+    out = tmp_path / "d.pdf"
+    result = build_dossier(ws.data, ws.catalog, ws.forms, ws.blobs, out, font=font)
+    reader = PdfReader(out)
+    assert len(reader.pages) == result.pages
+    assert _outline(reader)[0][0] == WORDS.cover
+    assert "paper cover" in "".join(p.extract_text() for p in reader.pages[-12:])
+
+
+def test_the_font_search_reads_faces_as_fonttools_does(font: FontChoice, tmp_path: Path) -> None:
+    """The search reads each face's cmap and name by itself (a millisecond for all ten faces
+    of Noto's collection, not a second): the same faces and family names as fontTools, for a
+    collection, a TrueType font, and files that are not fonts."""
+    from zctui.pdf.fonts import _faces, _faces_fonttools
+
+    assert font.path is not None
+    faces = _faces(font.path)
+    assert faces == _faces_fonttools(font.path)
+    assert (font.index, font.name) in faces
+    ttf = tmp_path / "zhong.ttf"
+    _truetype_font(ttf)
+    assert _faces(ttf) == _faces_fonttools(ttf) == [(0, "Test Zhong")]
+    for junk in (b"", b"ttcf", b"\x00\x01\x00\x00" + b"\x00" * 8, b"%PDF-1.4\n"):
+        bad = tmp_path / "bad.ttf"
+        bad.write_bytes(junk)
+        assert _faces(bad) == []

@@ -66,8 +66,9 @@ class DossierResult:
     attachments: int
     font: FontChoice
     warnings: list[str] = field(default_factory=list)
-    seconds_front: float = 0.0  # the cover and summary (mostly subsetting the font)
-    seconds_attachments: float = 0.0  # copying the attachments, writing the file
+    seconds_front: float = 0.0  # drawing the cover and summary, subsetting the font
+    seconds_attachments: float = 0.0  # copying the attachments, writing the file …
+    seconds_sync: float = 0.0  # … of which the final fsync
 
 
 def dossier_plan(
@@ -300,6 +301,7 @@ def build_dossier(
                 labels.append((front_pages, "D"))
             writer.finish(outline, labels, title=docs.dossier.title)
             pages = len(writer.pages)
+            synced = writer.seconds_sync
         os.replace(part, out_path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -309,5 +311,5 @@ def build_dossier(
     return DossierResult(
         out_path, pages, len(plan), font, warnings,
         seconds_front=front_done - started,
-        seconds_attachments=time.perf_counter() - front_done,
+        seconds_attachments=time.perf_counter() - front_done, seconds_sync=synced,
     )  # fmt: skip

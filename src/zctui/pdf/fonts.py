@@ -63,7 +63,26 @@ class FontChoice:
 
 def _faces(path: Path, only: int | None = None) -> list[tuple[int, str]]:
     """The faces of a font file that hold Chinese characters: (index, family name).
-    With `only`, just that face is read (a CJK cmap takes ~0.1 s to parse)."""
+    Read directly (a binary search of the cmap, microseconds a face); a file that reading
+    does not understand is given to fontTools."""
+    from zctui.pdf.cidfont import Sfnt, Unsupported, face_count
+
+    try:
+        out: list[tuple[int, str]] = []
+        for i in range(face_count(path)) if only is None else [only]:
+            face = Sfnt(path, i)
+            try:
+                if face.gid(PROBE):
+                    out.append((i, face.family_name() or path.stem))
+            finally:
+                face.close()
+        return out
+    except (OSError, Unsupported):
+        return _faces_fonttools(path, only)
+
+
+def _faces_fonttools(path: Path, only: int | None = None) -> list[tuple[int, str]]:
+    """As `_faces`, by fontTools (a CJK cmap takes ~0.1 s to parse)."""
     from fontTools.ttLib import TTCollection, TTFont, TTLibError  # type: ignore[import-untyped]
 
     try:

@@ -1,7 +1,9 @@
 """Drawing pages: a small canvas over two backends, and a flow that wraps text and tables.
 
-fpdf2 embeds a subset of a real font file (TrueType or CFF outlines, collections too, with a
-ToUnicode map so text can be searched and copied). reportlab draws only the fallback: the
+A CID-keyed CFF font (Noto Sans CJK …) is drawn by `direct.DirectCanvas`, which subsets it
+itself in a few hundredths of a second; fpdf2 embeds a subset of any other font file
+(TrueType outlines, collections too, with a ToUnicode map so text can be searched and
+copied). reportlab draws only the fallback: the
 CID font STSong-Light, which is named but not embedded. The flow lays out headings,
 paragraphs and ruled tables the same way on both, page-breaking as it goes.
 """
@@ -153,14 +155,26 @@ class CidCanvas:
 
 
 def make_canvas(font: FontChoice, title: str = "") -> Canvas:
-    return FpdfCanvas(font, title) if font.embedded else CidCanvas(title)
+    """The direct canvas for a CID-keyed CFF font (Noto Sans CJK, Source Han: the usual
+    Chinese fonts on Linux), fpdf2 for any other font file, reportlab's CID font without one."""
+    if not font.embedded:
+        return CidCanvas(title)
+    assert font.path is not None
+    from zctui.pdf.cidfont import CidFont, Unsupported
+    from zctui.pdf.direct import DirectCanvas
+
+    try:
+        return DirectCanvas(CidFont(font.path, font.index), title)
+    except (Unsupported, OSError):
+        return FpdfCanvas(font, title)
 
 
 def image_page(path: Path, max_scale: float = 4.0) -> bytes:
     """One A4 page showing an image (a photo attachment), fitted, centred, never blown up
     more than `max_scale` times its size at 72 dpi. No text, so no font is needed."""
-    from fpdf import FPDF
     from PIL import Image
+
+    from zctui.pdf.direct import image_pdf
 
     with Image.open(path) as im:
         px_w, px_h = im.size
@@ -168,11 +182,7 @@ def image_page(path: Path, max_scale: float = 4.0) -> bytes:
     margin = 50.0
     scale = min((page_w - 2 * margin) / px_w, (page_h - 2 * margin) / px_h, max_scale)
     w, h = px_w * scale, px_h * scale
-    pdf = FPDF(unit="pt", format="A4")
-    pdf.set_creator("zctui")
-    pdf.add_page()
-    pdf.image(str(path), (page_w - w) / 2, (page_h - h) / 2, w, h)
-    return bytes(pdf.output())
+    return image_pdf(path, (page_w - w) / 2, (page_h - h) / 2, w, h)
 
 
 def fit_image(canvas: Canvas, path: Path, x: float, y: float, w: float, h: float) -> bool:
