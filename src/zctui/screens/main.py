@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header
@@ -45,6 +46,10 @@ class MainScreen(Screen[None]):
         Binding("ctrl+pageup", "step(-1)", "上一步", id="prev-step", priority=True),
         Binding("ctrl+b", "focus_sidebar", "目录", id="focus-sidebar", priority=True),
     ]
+    # Textual repaints the whole screen when the focus moves (Screen.focused repaints): 6–8 KB
+    # per section switch over SSH. The widgets whose look depends on the focus repaint
+    # themselves (focus styles, the cursor), so the screen need not.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, session: EditSession, sync_state: str = "本地工作区") -> None:
         super().__init__()
