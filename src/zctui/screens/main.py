@@ -13,7 +13,7 @@ from textual.css.query import NoMatches
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Header
+from textual.widgets import ContentSwitcher, Header
 
 from zctui.domain.checklist import Item
 from zctui.screens.info import ApplicationInfo, StepText
@@ -21,6 +21,7 @@ from zctui.screens.records import RecordList
 from zctui.screens.section_form import Edited, SectionForm
 from zctui.screens.submit import SubmitPane
 from zctui.store.session import EditSession
+from zctui.widgets.bindings_footer import BindingsFooter
 from zctui.widgets.checklist_sidebar import ChecklistSidebar, Target
 from zctui.widgets.field_row import FieldRow
 from zctui.widgets.save_state import SaveState
@@ -65,7 +66,7 @@ class MainScreen(Screen[None]):
                 yield ChecklistSidebar(self.session.checklist, id="sidebar")
                 yield SaveState()
             yield ContentSwitcher(id="content")
-        yield Footer()
+        yield BindingsFooter()
 
     async def on_mount(self) -> None:
         self.refresh_header()
