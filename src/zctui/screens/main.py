@@ -123,6 +123,7 @@ class MainScreen(Screen[None]):
             existed = True
         except NoMatches:
             pane, existed = self._make_pane(target), False
+            pane.display = False  # no frame of the old pane sharing the space with it
             await switcher.mount(pane)
         switcher.current = pid
         self.current = target
