@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Header
+from textual.widgets import ContentSwitcher, Header
 
 from zctui.domain.checklist import Item
 from zctui.screens.export import ExportKind, ExportScreen
@@ -21,6 +22,7 @@ from zctui.screens.records import RecordList
 from zctui.screens.section_form import Edited, SectionForm
 from zctui.screens.submit import SubmitPane
 from zctui.store.session import EditSession
+from zctui.widgets.bindings_footer import BindingsFooter
 from zctui.widgets.checklist_sidebar import ChecklistSidebar, Target
 from zctui.widgets.field_row import FieldRow
 from zctui.widgets.save_state import SaveState
@@ -46,6 +48,10 @@ class MainScreen(Screen[None]):
         Binding("ctrl+pageup", "step(-1)", "上一步", id="prev-step", priority=True),
         Binding("ctrl+b", "focus_sidebar", "目录", id="focus-sidebar", priority=True),
     ]
+    # Textual repaints the whole screen when the focus moves (Screen.focused repaints): 6–8 KB
+    # per section switch over SSH. The widgets whose look depends on the focus repaint
+    # themselves (focus styles, the cursor), so the screen need not.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, session: EditSession, sync_state: str = "本地工作区") -> None:
         super().__init__()
@@ -61,7 +67,7 @@ class MainScreen(Screen[None]):
                 yield ChecklistSidebar(self.session.checklist, id="sidebar")
                 yield SaveState()
             yield ContentSwitcher(id="content")
-        yield Footer()
+        yield BindingsFooter()
 
     async def on_mount(self) -> None:
         self.refresh_header()
@@ -118,6 +124,7 @@ class MainScreen(Screen[None]):
             existed = True
         except NoMatches:
             pane, existed = self._make_pane(target), False
+            pane.display = False  # no frame of the old pane sharing the space with it
             await switcher.mount(pane)
         switcher.current = pid
         self.current = target

@@ -11,7 +11,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import Reactive
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from zctui.data.forms import SectionSpec
@@ -30,6 +32,8 @@ class RecordScreen(ModalScreen[None]):
     RecordScreen .title { padding: 0 1; text-style: bold; }
     """
     BINDINGS = [Binding("escape", "close", "关闭（已自动保存）", id="record-close")]
+    # Each Tab would repaint the whole dialog and the screen under it (see MainScreen.focused)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(
         self,
