@@ -365,7 +365,7 @@ def bench_bytes(low_ws: Path, full_ws: Path, sections: int) -> list[Row]:
         PtyApp([str(ZCTUI), "--db", str(low_ws), "--low-bandwidth"], env=child_env()) as app,
     ):
         for each in (full, app):
-            each.wait_for(MARKER)
+            each.wait_for(READY)  # the application screen, not the loading screen before it
         for each in (full, app):
             each.wait_idle(0.5)
         full_from = time.perf_counter()
