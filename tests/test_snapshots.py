@@ -30,10 +30,15 @@ def go(target: Target) -> Callable[[Pilot[None]], object]:
         await pilot.pause()
         screen = pilot.app.screen
         assert isinstance(screen, MainScreen)
+        while not screen.prebuilt:  # the hidden panes are built in idle moments
+            await pilot.pause(0.05)
         await screen._open_and_focus(target)
         await pilot.pause()
         assert screen.session.flush()  # the picture shows 已保存, not a save in flight
         await pilot.wait_for_scheduled_animations()  # scrolling to the focused widget
+        focused = pilot.app.focused
+        if focused is not None and hasattr(focused, "cursor_blink"):
+            focused.cursor_blink = False  # the picture shows the cursor, not a blink phase
         await pilot.pause()
 
     return run

@@ -10,7 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, TextArea
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, DataTable, Input, TextArea
 
 from zctui.app import ZctuiApp, create_app
 from zctui.demo import build_demo
@@ -50,8 +51,15 @@ async def open_section(app: ZctuiApp, code: str) -> None:
     await main(app)._open_and_focus(("section", code))
 
 
+def pane(app: ZctuiApp) -> Widget:
+    """The section on screen (the others are built too, hidden, ahead of their first visit)."""
+    shown = main(app).query_one(ContentSwitcher).visible_content
+    assert shown is not None
+    return shown
+
+
 def row(app: ZctuiApp, name: str) -> FieldRow:
-    return main(app).query_one(f"#field-{name}", FieldRow)
+    return pane(app).query_one(f"#field-{name}", FieldRow)
 
 
 async def test_r3_1_typing_saves_at_once_and_survives_reopen(
@@ -196,8 +204,9 @@ async def test_r10_1_add_edit_reorder_delete_papers(
     app = create_app(path, application_id=done)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_section(app, "paper")
-        pane = main(app).query_one(RecordList)
-        table = pane.query_one(DataTable)
+        papers = pane(app)
+        assert isinstance(papers, RecordList)
+        table = papers.query_one(DataTable)
         table.focus()
         await pilot.press("a")
         await pilot.pause()
@@ -226,7 +235,7 @@ async def test_r10_1_escape_closes_a_record_from_a_select(
     app = create_app(path, application_id=done)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_section(app, "paper")
-        main(app).query_one(RecordList).query_one(DataTable).focus()
+        pane(app).query_one(DataTable).focus()
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RecordScreen)
@@ -328,7 +337,7 @@ async def test_r12_submit_locks_everything(demo: tuple[Path, uuid.UUID, uuid.UUI
         assert app.session is not None and app.session.read_only
         await open_section(app, "basic")
         assert all(r.read_only for r in main(app).query(FieldRow))
-        assert "不能修改" in str(main(app).query_one(".locked").render())
+        assert "不能修改" in str(pane(app).query_one(".locked").render())
     assert saved(path, done, "application", "state") == "submitted"
 
 
@@ -341,7 +350,7 @@ async def test_r12_submit_refused_while_incomplete(demo: tuple[Path, uuid.UUID, 
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)  # no confirmation offered
         assert app.session is not None and not app.session.read_only
-        text = str(main(app).query_one("#submit-missing").render())
+        text = str(pane(app).query_one("#submit-missing").render())
         assert "[R2.5]" in text
 
 

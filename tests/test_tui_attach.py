@@ -176,7 +176,7 @@ async def test_r5_a_valid_pdf_typed_with_tab_completion_fills_the_slot(
         assert screen.results() == []
         await pilot.press("escape")
         await pilot.pause()
-        slot = main(app).query_one("#slot-m03", SlotField)
+        slot = main(app).query_one("#pane-section-materials #slot-m03", SlotField)
         assert slot.files == ["valid_multipage.pdf"]
         assert "1 个文件：valid_multipage.pdf" in str(slot.render())
         assert missing_in(app, "materials") == before - 1

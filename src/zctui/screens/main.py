@@ -30,6 +30,10 @@ from zctui.widgets.save_state import SaveState
 LOGIN_NOTE = "本地工作区无需登录。连接服务器后，用身份证号和密码登录；首次登录须修改默认密码。"
 
 
+PREBUILD_AFTER = 0.5  # seconds after the first pane is up
+PREBUILD_EVERY = 0.03
+
+
 def pane_id(target: Target) -> str:
     return f"pane-{target[0]}-{target[1]}"
 
@@ -59,6 +63,7 @@ class MainScreen(Screen[None]):
         self.sync_state = sync_state
         self.current: Target = ("step", "2")
         self._last_missing: tuple[int, ...] | None = None  # where F2 last took the user
+        self.prebuilt = False  # every pane built (tests and benchmarks wait for it)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="职")
@@ -74,6 +79,32 @@ class MainScreen(Screen[None]):
         first = "settings" if self.session.data.application.category is None else "basic"
         pane = await self.show(("section", first))
         self._focus_first(pane)
+        if getattr(self.app, "low_bandwidth", False):
+            # Each hidden mount re-lays out the screen, which Textual sends whole: ~100 KB
+            # at start-up. On a slow link that costs seconds; building on demand, 40 ms.
+            self.prebuilt = True
+        else:
+            self.set_timer(PREBUILD_AFTER, self._prebuild_next)
+
+    async def _prebuild_next(self) -> None:
+        """Build the panes not visited yet, one per idle moment, hidden: a first visit costs
+        ~40 ms of widget building, a revisit ~12 ms. One pane at a time, so a key pressed
+        meanwhile waits for one pane at most."""
+        if not self.is_current:  # a dialog is open: try again later
+            self.set_timer(PREBUILD_EVERY * 10, self._prebuild_next)
+            return
+        switcher = self.query_one(ContentSwitcher)
+        for target in self.order():
+            target = self.resolve(target)
+            try:
+                switcher.get_child_by_id(pane_id(target))
+            except NoMatches:
+                pane = self._make_pane(target)
+                pane.display = False
+                await switcher.mount(pane)
+                self.set_timer(PREBUILD_EVERY, self._prebuild_next)
+                return
+        self.prebuilt = True
 
     # ------------------------------------------------------------------ header
     def refresh_header(self) -> None:
@@ -132,6 +163,8 @@ class MainScreen(Screen[None]):
             pane.refresh_info()
         if existed and isinstance(pane, SubmitPane):
             pane.refresh_state()
+        if existed and isinstance(pane, SectionForm):
+            pane.refresh_rules()
         self.query_one(ChecklistSidebar).select_target(target)
         return pane
 

@@ -73,6 +73,17 @@ class SectionForm(VerticalScroll):
                     required=s.is_required(self.section, slot.required, self.row),
                 )
 
+    def refresh_rules(self) -> None:
+        """Shown again after edits elsewhere: what is required, and each field's message,
+        follow the application as it is now (a pane may have been built before R2 was set)."""
+        s = self.session
+        for row in self.query(FieldRow):
+            row.set_required(s.is_required(self.section, row.spec.required, self.row))
+            row.revalidate()
+        for slot in self.query(SlotField):
+            files = [a.original_name for a in s.files(self.owner_id, slot.spec.code)]
+            slot.set_files(files, s.is_required(self.section, slot.spec.required, self.row))
+
     def field_row(self, name: str) -> FieldRow | None:
         found = self.query(f"#field-{name}")
         return found.first(FieldRow) if found else None

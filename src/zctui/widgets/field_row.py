@@ -68,6 +68,15 @@ class FieldRow(Vertical):
         self.required = required
         self._message = ""
 
+    def set_required(self, required: bool) -> None:
+        """Another section changed what this field needs (R2's series …): update the *."""
+        if required == self.required:
+            return
+        self.required = required
+        label = self.query_one(".label", Label)
+        label.update(f"{'*' if required else ''}{self.spec.label}")
+        label.set_class(required, "-required")
+
     # -- help protocol (F1): what the help screen shows for the focused field
     def help_topic(self) -> tuple[str, str, str, str]:
         return (self.spec.label, self.spec.rule, self.spec.help, self.spec.guide)

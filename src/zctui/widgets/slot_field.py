@@ -40,7 +40,9 @@ class SlotField(Static, can_focus=True):
         self.update(f"📎{star}{self.spec.label}  {state}")
         self.set_class(self.required and not self.files, "-missing")
 
-    def set_files(self, files: list[str]) -> None:
+    def set_files(self, files: list[str], required: bool | None = None) -> None:
+        if required is not None:
+            self.required = required
         self.files = files
         self._paint()
 
