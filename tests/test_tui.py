@@ -24,6 +24,7 @@ from zctui.widgets.checklist_sidebar import ChecklistSidebar
 from zctui.widgets.field_row import FieldRow
 from zctui.widgets.pinyin_select import PinyinSelect
 from zctui.widgets.save_state import FAILED, SAVED, SAVING, SaveState
+from zctui.widgets.slot_field import SlotField
 
 YEAR = 2026
 
@@ -430,3 +431,23 @@ async def test_a_workspace_that_cannot_open_says_why_and_is_left_alone(tmp_path:
         assert "无法打开工作区" in text and "--db" in text
         assert app.screen.sub_title == "无法打开"
     assert path.read_bytes() == before
+
+
+async def test_r5_a_pane_shown_again_follows_changes_made_elsewhere(
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+) -> None:
+    """R5: material 6 is required for 绿色通道. The materials pane, built before the 申报方式
+    changes, shows it required when it is shown again (panes are kept, and built ahead)."""
+    path, done, _ = demo
+    app = create_app(path, application_id=done)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_section(app, "materials")
+        slot = pane(app).query_one("#slot-m06", SlotField)
+        assert not slot.required
+        assert app.session is not None
+        app.session.set_value(app.session.forms.section("settings"), None, "method", "green")
+        await open_section(app, "settings")
+        await open_section(app, "materials")
+        await pilot.pause()
+        assert pane(app).query_one("#slot-m06", SlotField) is slot and slot.required
+        assert "必传" in str(slot.render())

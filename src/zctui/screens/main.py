@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Header
 
 from zctui.domain.checklist import Item
@@ -64,6 +64,7 @@ class MainScreen(Screen[None]):
         self.current: Target = ("step", "2")
         self._last_missing: tuple[int, ...] | None = None  # where F2 last took the user
         self.prebuilt = False  # every pane built (tests and benchmarks wait for it)
+        self._building: AwaitMount | None = None  # the pane being built ahead, if any
 
     def compose(self) -> ComposeResult:
         yield Header(icon="职")
@@ -101,7 +102,9 @@ class MainScreen(Screen[None]):
             except NoMatches:
                 pane = self._make_pane(target)
                 pane.display = False
-                await switcher.mount(pane)
+                self._building = switcher.mount(pane)
+                await self._building
+                self._building = None
                 self.set_timer(PREBUILD_EVERY, self._prebuild_next)
                 return
         self.prebuilt = True
@@ -153,6 +156,8 @@ class MainScreen(Screen[None]):
         try:
             pane: Widget = switcher.get_child_by_id(pid)
             existed = True
+            if self._building is not None:  # it may be the one still composing
+                await self._building
         except NoMatches:
             pane, existed = self._make_pane(target), False
             pane.display = False  # no frame of the old pane sharing the space with it
