@@ -154,3 +154,30 @@ def world(server_engine: Engine, tmp_path: Path) -> World:
 
 def this_year() -> int:
     return date.today().year
+
+
+def complete_application(world: World, headers: dict[str, str], tmp_path: Path) -> str:
+    """The guide's complete example (demo.build_complete), created through the API under its
+    client-made id, its section rows stored as the sync issue's push will store them."""
+    from zctui.demo import build_complete
+    from zctui.server import content
+    from zctui.store.blobs import BlobStore
+    from zctui.store.repository import Store
+
+    with Store(tmp_path / "client.sqlite3") as store:
+        local = build_complete(store, BlobStore(tmp_path / "blobs"), this_year())
+        data = store.load(local.id)
+    settings = {
+        k: getattr(data.application, k)
+        for k in ("year", "category", "series", "specialty", "title", "method", "review_mode")
+    }
+    r = world.client().post(
+        "/applications", json={"id": str(local.id), **settings}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    rows: list[Any] = [*data.singles.values(), *data.attachments]
+    rows += [row for items in data.lists.values() for row in items]
+    with Session(world.engine) as db:
+        content.put_rows(db, rows)
+        db.commit()
+    return str(local.id)

@@ -155,6 +155,7 @@ def act(
     if msg := refusal(action, app.state, me.role):
         raise HTTPException(403 if me.role not in TRANSITIONS[action].roles else 409, msg)
     t = TRANSITIONS[action]
+    source = app.state  # the UPDATE below also refreshes `app` in the session
     values: dict[str, Any] = {}
     detail: dict[str, Any] = {}
     reason = body.reason
@@ -191,7 +192,7 @@ def act(
     # Only if nobody moved it meanwhile: two admins clicking at once make one transition.
     moved = db.execute(
         update(Application)
-        .where(col(Application.id) == app.id, col(Application.state) == app.state)
+        .where(col(Application.id) == app.id, col(Application.state) == source)
         .values(state=t.target, rev=col(Application.rev) + 1, updated_at=utcnow(), **values)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
@@ -203,7 +204,7 @@ def act(
         actor=me,
         subject=owner,
         application_id=app.id,
-        from_state=app.state,
+        from_state=source,
         to_state=t.target,
         reason=reason,
         address=c.address,
