@@ -90,3 +90,9 @@ def test_log_has_no_passwords_tokens_or_id_numbers(
     assert "/auth/login" in text  # the log is there …
     for secret in (DEFAULT_PASSWORD, NEW_PASSWORD, "wrong#Pass1", token, id_number, "杨丰"):
         assert secret not in text  # … and holds none of these
+
+
+def test_nul_in_text_is_refused_not_a_database_error(world: World) -> None:
+    # Found by schemathesis: PostgreSQL text cannot hold NUL.
+    r = world.client().post("/public/certificates/lookup", json={"number": "\x00", "name": "0"})
+    assert r.status_code == 422 and "空字符" in r.json()["detail"]

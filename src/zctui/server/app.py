@@ -135,7 +135,10 @@ def _handlers(app: FastAPI) -> None:
         wheres = []
         for err in exc.errors()[:5]:
             loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            wheres.append(f"{loc or '请求体'}（{_reason(err.get('type', ''))}）")
+            kind = err.get("type", "")
+            # Our own validators' messages are Chinese and never echo the value: show them.
+            why = str(err.get("msg", "")).removeprefix("Value error, ")
+            wheres.append(f"{loc or '请求体'}（{why if kind == 'value_error' else _reason(kind)}）")
         return JSONResponse({"detail": INVALID.format(where="；".join(wheres))}, status_code=422)
 
     @app.exception_handler(Exception)

@@ -22,7 +22,9 @@ from zctui.server.schemas import (
     ApplicationIn,
     ApplicationOut,
     AuditOut,
+    Limit,
     MissingItem,
+    Offset,
     Problem,
     State,
 )
@@ -55,7 +57,7 @@ def _visible(db: DB, c: Caller, app_id: uuid.UUID) -> tuple[Application, Account
 
 @router.get("", responses=ERRORS)
 def list_applications(
-    db: DB, c: Me, state: State | None = None, offset: int = 0, limit: int = 100
+    db: DB, c: Me, state: State | None = None, offset: Offset = 0, limit: Limit = 100
 ) -> list[ApplicationOut]:
     q = access.applications(db, c.account)
     if state:

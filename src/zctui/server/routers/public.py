@@ -13,6 +13,8 @@ from zctui.server.models import Certificate, Publication
 from zctui.server.schemas import (
     CertificateOut,
     CertificateQuery,
+    Limit,
+    Offset,
     Problem,
     PublicationIn,
     PublicationOut,
@@ -37,12 +39,12 @@ def _publications(db: DB, kind: str, offset: int, limit: int) -> list[Publicatio
 
 
 @router.get("/public/announcements", responses=ERRORS)
-def announcements(db: DB, offset: int = 0, limit: int = 50) -> list[PublicationOut]:
+def announcements(db: DB, offset: Offset = 0, limit: Limit = 50) -> list[PublicationOut]:
     return _publications(db, "announcement", offset, limit)
 
 
 @router.get("/public/policies", responses=ERRORS)
-def policies(db: DB, offset: int = 0, limit: int = 50) -> list[PublicationOut]:
+def policies(db: DB, offset: Offset = 0, limit: Limit = 50) -> list[PublicationOut]:
     return _publications(db, "policy", offset, limit)
 
 

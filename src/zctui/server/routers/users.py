@@ -14,7 +14,7 @@ from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number
 from zctui.server import access
 from zctui.server.deps import DB, Caller, Me, role, security_of
 from zctui.server.models import Account, Unit
-from zctui.server.schemas import Problem, UnitOut, UserIn, UserOut
+from zctui.server.schemas import Limit, Offset, Problem, UnitOut, UserIn, UserOut
 from zctui.server.security import audit, mask_id, mask_phone, normalise_id
 
 router = APIRouter(tags=["users"])
@@ -38,7 +38,7 @@ def user_out(a: Account, viewer: Account) -> UserOut:
 
 
 @router.get("/users", responses=ERRORS)
-def list_users(db: DB, c: Me, offset: int = 0, limit: int = 100) -> list[UserOut]:
+def list_users(db: DB, c: Me, offset: Offset = 0, limit: Limit = 100) -> list[UserOut]:
     q = access.accounts(db, c.account).order_by(col(Account.name), col(Account.id))
     rows = db.scalars(q.offset(max(offset, 0)).limit(min(max(limit, 1), 500))).all()
     return [user_out(a, c.account) for a in rows]
