@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,12 +102,20 @@ class Security:
     def dummy_hash(self) -> str:
         return self.hasher.hash(secrets.token_hex(16))
 
+    @cached_property
+    def _hashing(self) -> threading.BoundedSemaphore:
+        # A burst of logins queues here instead of running one Argon2 per request thread
+        # at once (memory × threads, and every request's CPU starved meanwhile).
+        return threading.BoundedSemaphore(os.cpu_count() or 1)
+
     def hash(self, password: str) -> str:
-        return self.hasher.hash(password)
+        with self._hashing:
+            return self.hasher.hash(password)
 
     def verify(self, password: str, hashed: str) -> bool:
         try:
-            return self.hasher.verify(password, hashed)
+            with self._hashing:
+                return self.hasher.verify(password, hashed)
         except Exception:  # a malformed hash is a failed login, not a server error
             return False
 
