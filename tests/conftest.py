@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 
 from zctui.store.repository import Store
 
+pytest_plugins = ["server_world"]  # the server tests' fixtures
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

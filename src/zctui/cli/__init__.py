@@ -179,12 +179,16 @@ def _matches(app_row: Any, key: str, store: Any) -> bool:
 
 # Sub-commands live in their own modules and register here.
 # (one line each; keep this block at the end)
+from zctui.cli.admin import admin_app  # noqa: E402
 from zctui.cli.export import export_app  # noqa: E402
 from zctui.cli.files import blobs_app, files_app  # noqa: E402
+from zctui.cli.serve import serve  # noqa: E402
 
 app.add_typer(files_app)
 app.add_typer(blobs_app)
 app.add_typer(export_app, name="export")
+app.add_typer(admin_app)
+app.command("serve")(serve)
 
 
 def main() -> None:

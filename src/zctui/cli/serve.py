@@ -1,0 +1,52 @@
+"""`zctui serve`: the server (FastAPI under uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DB_HELP = "数据库地址：默认为数据目录中的 SQLite；生产环境用 postgresql://用户@主机/库名"
+
+
+def serve(
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    blobs: Annotated[Path | None, typer.Option("--blobs", help="附件存放目录")] = None,
+    workers: Annotated[int, typer.Option(help="进程数（PostgreSQL 时可大于 1）")] = 1,
+) -> None:
+    """启动服务端：帐号与登录、审核流程、审计（OpenAPI 文档在 /docs）。"""
+    import uvicorn
+
+    from zctui.server.app import create_app
+    from zctui.server.settings import ServerSettings
+
+    overrides: dict[str, object] = {}
+    if db:
+        overrides["db_url"] = db
+    if blobs:
+        overrides["blobs_dir"] = blobs
+    settings = ServerSettings(**overrides)  # type: ignore[arg-type]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if workers > 1:
+        if not settings.db_url.startswith("postgresql"):
+            typer.echo("多进程需要 PostgreSQL（--db postgresql://…）；SQLite 只能单进程", err=True)
+            raise typer.Exit(2)
+        # Each worker builds its own app from the environment.
+        import os
+
+        os.environ["ZCTUI_SERVER_DB_URL"] = settings.db_url
+        os.environ.setdefault("ZCTUI_SERVER_SECRET", settings.secret)
+        uvicorn.run(
+            "zctui.server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,  # it prints query strings; ours logs the route template only
+        )
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)

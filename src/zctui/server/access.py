@@ -1,0 +1,66 @@
+"""What each role may see: every query starts here, scoped by the caller's account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select, true
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from zctui.server.models import Account, Application, Unit
+
+# What the units forwarded: the office sees an application from here on.
+FORWARDED = ("unit_approved", "office_review", "approved", "rejected", "certificate_issued")
+
+
+def unit_subtree(db: Session, root: uuid.UUID | None) -> set[uuid.UUID]:
+    """The unit and every unit under it (city office → departments → units)."""
+    if root is None:
+        return set()
+    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for uid, parent in db.execute(select(col(Unit.id), col(Unit.parent_id))):
+        children.setdefault(parent, []).append(uid)
+    seen, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def applications(db: Session, account: Account) -> Select[Any]:
+    q = select(Application).where(col(Application.deleted).is_(False))
+    match account.role:
+        case "applicant":
+            return q.where(col(Application.owner_id) == account.id)
+        case "unit_admin":
+            return q.where(col(Application.unit_id) == account.unit_id)
+        case "office":
+            units = unit_subtree(db, account.unit_id)
+            return q.where(
+                col(Application.unit_id).in_(units), col(Application.state).in_(FORWARDED)
+            )
+        case "helpdesk":
+            return q.where(true())
+    return q.where(false_())
+
+
+def accounts(db: Session, account: Account) -> Select[Any]:
+    q = select(Account)
+    match account.role:
+        case "unit_admin":
+            return q.where(col(Account.unit_id) == account.unit_id)
+        case "office":
+            return q.where(col(Account.unit_id).in_(unit_subtree(db, account.unit_id)))
+        case "helpdesk":
+            return q
+    return q.where(col(Account.id) == account.id)
+
+
+def false_() -> Any:
+    from sqlalchemy import false
+
+    return false()

@@ -1,0 +1,171 @@
+"""The FastAPI application: `create_app(settings)`.
+
+Hygiene: request bodies are capped, there is no CORS (the TUI is not a browser page on
+another origin), every error body is `{"detail": <Chinese text>}` without internals, and
+the log has method, route, status and time only — no bodies, queries, tokens or ID
+numbers (uvicorn's own access log, which prints query strings, is off)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from zctui.server.db import make_engine, migrate
+from zctui.server.deps import Refused
+from zctui.server.routers import applications, auth, public, users
+from zctui.server.security import Security
+from zctui.server.settings import ServerSettings
+
+log = logging.getLogger("zctui.server")
+
+TOO_LARGE = "请求内容过大（上限 {limit} 字节），请分批提交"
+INVALID = "请求内容不符合要求：{where}"
+INTERNAL = "服务器内部错误，请稍后重试；如持续出现请联系管理员"
+
+
+class BodyLimit:
+    """Refuse bodies over the cap, by Content-Length and by counting what actually arrives."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _too_large(self.limit, send)
+            return
+        seen = 0
+        refused = False
+
+        async def counted() -> Message:
+            # Over the cap: answer 413 ourselves and tell the app the client went away,
+            # so whatever it answers afterwards is dropped (FastAPI would turn an
+            # exception raised here into a 400).
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    await _too_large(self.limit, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counted, guarded)
+
+
+async def _too_large(limit: int, send: Send) -> None:
+    response = JSONResponse({"detail": TOO_LARGE.format(limit=limit)}, status_code=413)
+    await response({"type": "http"}, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(settings: ServerSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+    if engine is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
+    migrate(engine)
+    app = FastAPI(
+        title="zctui server",
+        summary="河北省职称申报：帐号、登录、审核流程、审计",
+        version="1",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.security = Security(settings)
+    for r in (auth.router, users.router, applications.router, public.router):
+        app.include_router(r)
+    _handlers(app)
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Any) -> Any:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "?")  # the template, never the concrete values
+        ms = (time.perf_counter() - start) * 1000
+        log.info("%s %s %s %.1fms", request.method, path, response.status_code, ms)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body: dict[str, Any] = {
+            "detail": exc.detail if isinstance(exc.detail, str) else "请求被拒绝"
+        }
+        if isinstance(exc, Refused):
+            body["missing"] = [m.model_dump(mode="json") for m in exc.missing]
+        if exc.status_code == 404 and not isinstance(exc.detail, str):
+            body["detail"] = "没有这个地址"
+        if exc.status_code == 405:
+            body["detail"] = "该地址不支持这种请求方法"
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Where and what, never the submitted value (it may be a password).
+        wheres = []
+        for err in exc.errors()[:5]:
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            kind = err.get("type", "")
+            # Our own validators' messages are Chinese and never echo the value: show them.
+            why = str(err.get("msg", "")).removeprefix("Value error, ")
+            wheres.append(f"{loc or '请求体'}（{why if kind == 'value_error' else _reason(kind)}）")
+        return JSONResponse({"detail": INVALID.format(where="；".join(wheres))}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        route = getattr(request.scope.get("route"), "path", "?")
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route)
+        return JSONResponse({"detail": INTERNAL}, status_code=500)
+
+
+_REASONS = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识的字段，请删除",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "int_parsing": "应为整数",
+    "uuid_parsing": "应为编号（UUID）",
+    "literal_error": "不是允许的取值",
+    "json_invalid": "不是有效的 JSON",
+    "model_attributes_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "string_type": "应为文字",
+    "list_type": "应为列表",
+    "greater_than_equal": "太小",
+    "less_than_equal": "太大",
+    "too_long": "条目太多",
+}
+
+
+def _reason(kind: str) -> str:
+    return _REASONS.get(kind, "格式不正确")

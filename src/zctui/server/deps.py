@@ -1,0 +1,81 @@
+"""Request dependencies: the database session, the caller's account, role checks.
+
+Who the caller is and what they may see come from the session token alone, never from a
+field of the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from zctui.server.db import get_session
+from zctui.server.models import Account, AuthSession
+from zctui.server.security import Security
+
+DB = Annotated[Session, Depends(get_session)]
+
+NOT_LOGGED_IN = "未登录或登录已过期，请重新登录"
+MUST_CHANGE = "您还在使用初始密码，请先修改密码（8–20 位，须含英文字母、数字和特殊符号）后再操作"
+FORBIDDEN = "您的帐号无权执行此操作"
+
+
+class Refused(HTTPException):
+    """A refusal that also lists what is missing (a submission the checklist stops)."""
+
+    def __init__(self, status: int, detail: str, missing: list[Any]) -> None:
+        super().__init__(status, detail)
+        self.missing = missing
+
+
+@dataclass
+class Caller:
+    account: Account
+    session: AuthSession
+    address: str
+
+
+def address_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def security_of(request: Request) -> Security:
+    sec: Security = request.app.state.security
+    return sec
+
+
+def _bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def caller_even_must_change(request: Request, db: DB) -> Caller:
+    """The caller, also while still on the default password (only change-password uses it)."""
+    token = _bearer(request)
+    found = security_of(request).session_account(db, token) if token else None
+    if found is None:
+        raise HTTPException(401, NOT_LOGGED_IN, headers={"WWW-Authenticate": "Bearer"})
+    sess, account = found
+    return Caller(account, sess, address_of(request))
+
+
+def caller(c: Annotated[Caller, Depends(caller_even_must_change)]) -> Caller:
+    if c.account.must_change:
+        raise HTTPException(403, MUST_CHANGE)
+    return c
+
+
+Me = Annotated[Caller, Depends(caller)]
+
+
+def role(*roles: str) -> Callable[[Caller], Caller]:
+    def check(c: Me) -> Caller:
+        if c.account.role not in roles:
+            raise HTTPException(403, FORBIDDEN)
+        return c
+
+    return check

@@ -1,0 +1,234 @@
+"""Applications and the review workflow (R12), every query scoped by the caller's role."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from zctui.data.catalog import load_catalog
+from zctui.domain.checklist import Checklist, run_checklist
+from zctui.domain.models import utcnow
+from zctui.server import access, content
+from zctui.server.deps import DB, FORBIDDEN, Caller, Me, Refused
+from zctui.server.models import Account, Application, Audit, Certificate, Unit
+from zctui.server.schemas import (
+    Action,
+    ActionIn,
+    ApplicationIn,
+    ApplicationOut,
+    AuditOut,
+    Limit,
+    MissingItem,
+    Offset,
+    Problem,
+    State,
+)
+from zctui.server.security import audit, mask_id
+from zctui.server.workflow import STATE_LABEL, TRANSITIONS, refusal
+
+router = APIRouter(prefix="/applications", tags=["applications"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 422)
+}
+NOT_FOUND = "找不到该申报，或您无权查看"
+
+
+def _out(app: Application, owner: Account, viewer: Account) -> ApplicationOut:
+    ident = mask_id(owner.id_number) if viewer.role == "helpdesk" else owner.id_number
+    return ApplicationOut.model_validate(
+        {**app.model_dump(), "name": owner.name, "id_number": ident}
+    )
+
+
+def _visible(db: DB, c: Caller, app_id: uuid.UUID) -> tuple[Application, Account]:
+    q = access.applications(db, c.account).where(col(Application.id) == app_id)
+    app = db.scalars(q).first()
+    if app is None:
+        raise HTTPException(404, NOT_FOUND)
+    owner = db.get(Account, app.owner_id)
+    assert owner is not None  # a foreign key
+    return app, owner
+
+
+@router.get("", responses=ERRORS)
+def list_applications(
+    db: DB, c: Me, state: State | None = None, offset: Offset = 0, limit: Limit = 100
+) -> list[ApplicationOut]:
+    q = access.applications(db, c.account)
+    if state:
+        q = q.where(col(Application.state) == state)
+    q = q.order_by(col(Application.year).desc(), col(Application.id))
+    apps = db.scalars(q.offset(max(offset, 0)).limit(min(max(limit, 1), 500))).all()
+    owners = {
+        a.id: a
+        for a in db.scalars(select(Account).where(col(Account.id).in_({x.owner_id for x in apps})))
+    }
+    return [_out(a, owners[a.owner_id], c.account) for a in apps]
+
+
+@router.post("", status_code=201, responses=ERRORS)
+def create_application(body: ApplicationIn, db: DB, c: Me) -> ApplicationOut:
+    """An applicant opens the year's application; the unit is the account's (R2.1)."""
+    me = c.account
+    if me.role != "applicant":
+        raise HTTPException(403, "只有申报人本人可以创建申报")
+    unit = db.get(Unit, me.unit_id) if me.unit_id else None
+    if unit is None:
+        raise HTTPException(409, "您的帐号尚未归属任何单位，请联系单位管理员")
+    if body.review_mode == "self_review" and not _may_self_review(unit, body):
+        raise HTTPException(
+            422,
+            f"「{unit.name}」不在可自主评审的单位之列（或该系列、级别不可自主评审），"
+            "评审方式请选择「评审」（R2.5）",
+        )
+    person_id = content.person_for(db, me.id_number, me.name)
+    settings = body.model_dump(exclude={"id"})
+    app = Application(
+        id=body.id or uuid.uuid4(),
+        person_id=person_id,
+        owner_id=me.id,
+        unit_id=unit.id,
+        unit_name=unit.name,
+        city=unit.city,
+        catalog_version=load_catalog().version,
+        **settings,
+    )
+    db.add(app)
+    audit(db, "application.created", actor=me, application_id=app.id, to_state="draft")
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise HTTPException(
+            409, f"您已有 {body.year} 年度的申报（或该申报编号已存在），每人每年只能申报一次"
+        ) from None
+    return _out(app, me, me)
+
+
+def _may_self_review(unit: Unit, body: ApplicationIn) -> bool:
+    title = None
+    series = load_catalog().series_by_code(body.series or "")
+    if series is not None and body.title:
+        title = series.title(body.title)
+    level = title.level if title else None
+    return any(
+        body.series in entry.get("series", ()) and level in entry.get("levels", ())
+        for entry in unit.self_review
+    )
+
+
+@router.get("/{app_id}", responses=ERRORS)
+def get_application(app_id: uuid.UUID, db: DB, c: Me) -> ApplicationOut:
+    app, owner = _visible(db, c, app_id)
+    return _out(app, owner, c.account)
+
+
+@router.get("/{app_id}/checklist", responses=ERRORS)
+def checklist(app_id: uuid.UUID, db: DB, c: Me) -> Checklist:
+    """What is complete and what is missing, as the TUI's sidebar shows it."""
+    app, _ = _visible(db, c, app_id)
+    return run_checklist(content.load(db, app))
+
+
+@router.get("/{app_id}/audit", responses=ERRORS)
+def audit_trail(app_id: uuid.UUID, db: DB, c: Me) -> list[AuditOut]:
+    """Who did what, when, from which state to which, and why (read-only)."""
+    _visible(db, c, app_id)
+    q = select(Audit).where(col(Audit.application_id) == app_id).order_by(col(Audit.id))
+    return [AuditOut.model_validate(a) for a in db.scalars(q)]
+
+
+@router.post("/{app_id}/{action}", responses=ERRORS)
+def act(
+    app_id: uuid.UUID, action: Action, db: DB, c: Me, body: ActionIn | None = None
+) -> ApplicationOut:
+    body = body or ActionIn()
+    me = c.account
+    app, owner = _visible(db, c, app_id)
+    if me.role == "helpdesk":
+        raise HTTPException(403, "服务热线帐号只能查看，不能修改申报")
+    if me.role == "applicant" and app.owner_id != me.id:
+        raise HTTPException(403, FORBIDDEN)
+    if msg := refusal(action, app.state, me.role):
+        raise HTTPException(403 if me.role not in TRANSITIONS[action].roles else 409, msg)
+    t = TRANSITIONS[action]
+    source = app.state  # the UPDATE below also refreshes `app` in the session
+    values: dict[str, Any] = {}
+    detail: dict[str, Any] = {}
+    reason = body.reason
+    if action == "submit":
+        result = run_checklist(content.load(db, app))
+        if not result.complete:
+            raise _missing(result)
+        values["submitted_at"] = utcnow()
+        values["return_items"] = []
+    elif action == "return":
+        if not body.items:
+            raise HTTPException(422, "退回时请逐项写明原因：哪一部分、哪一项、为什么退回")
+        values["return_items"] = [i.model_dump() for i in body.items]
+        detail["items"] = values["return_items"]
+        reason = reason or "；".join(f"{i.section}：{i.reason}" for i in body.items)
+    elif action == "reject" and not reason:
+        raise HTTPException(422, "评审不通过时请填写原因")
+    elif action == "issue":
+        number = (body.certificate_number or "").strip()
+        if not number:
+            raise HTTPException(422, "发放证书时请填写证书编号")
+        db.add(
+            Certificate(
+                number=number,
+                name=owner.name,
+                application_id=app.id,
+                series=app.series,
+                specialty=app.specialty,
+                title=app.title,
+                unit_name=app.unit_name,
+            )
+        )
+        detail["certificate_number"] = number
+    # Only if nobody moved it meanwhile: two admins clicking at once make one transition.
+    moved = db.execute(
+        update(Application)
+        .where(col(Application.id) == app.id, col(Application.state) == source)
+        .values(state=t.target, rev=col(Application.rev) + 1, updated_at=utcnow(), **values)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        raise HTTPException(409, "该申报的状态刚被他人改变，请刷新后重试")
+    audit(
+        db,
+        f"workflow.{action}",
+        actor=me,
+        subject=owner,
+        application_id=app.id,
+        from_state=source,
+        to_state=t.target,
+        reason=reason,
+        address=c.address,
+        detail=detail,
+    )
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise HTTPException(409, "该证书编号已被使用，请核对后重新填写") from None
+    db.refresh(app)
+    return _out(app, owner, me)
+
+
+def _missing(result: Checklist) -> Refused:
+    missing = [
+        MissingItem(rule=i.rule, section=i.section, message=i.message, field=i.field)
+        for i in result.errors
+    ]
+    return Refused(
+        422, f"申报还有 {len(missing)} 项未完成，补齐后才能提交（见 missing 列表）", missing
+    )
+
+
+__all__ = ["STATE_LABEL", "router"]

@@ -1,0 +1,39 @@
+"""Server settings (env ZCTUI_SERVER_*); `zctui serve` fills them from its options."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZCTUI_SERVER_", extra="ignore")
+
+    # Default: SQLite in the data dir (zero setup); production: postgresql+psycopg://…
+    db_url: str = ""
+    data_dir: Path = platformdirs.user_data_path("zctui", appauthor=False) / "server"
+    blobs_dir: Path | None = None
+    # Keys the password marks used to spot spraying; set it when several processes serve.
+    secret: str = Field(default_factory=lambda: secrets.token_hex(32))
+    default_password_days: int = 30  # an unused default password expires (R1.2)
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    lock_failures: int = 5  # failures of one account from one address before the lock
+    lock_minutes: int = 15
+    account_failures_per_hour: int = 20  # then only known addresses may keep trying
+    address_failures_per_15min: int = 50  # one address guessing across many accounts
+    spray_accounts: int = 10  # accounts failing with one password in 15 min = spraying
+    max_body_bytes: int = 1_000_000
+    # Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~20 ms a hash
+    # here; 64 MiB × 4 lanes cost 150–250 ms and 6 GB for 100 logins at once. Tests go lower.
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19456
+    argon2_parallelism: int = 1
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.data_dir / 'server.sqlite3'}"
