@@ -43,6 +43,8 @@ RUNS = 3
 
 def big_pdf(size: int, pages: int = 2) -> bytes:
     """A PDF of `pages` pages, each showing a grey image of random bytes: `size` bytes in all."""
+    from zctui.pdf.direct import assemble  # here: the timed children import what they need
+
     per_page = max(1, size // pages)
     width = 1000
     height = max(1, per_page // width)
@@ -64,19 +66,8 @@ def big_pdf(size: int, pages: int = 2) -> bytes:
             b"/BitsPerComponent 8 /Length %d >>\nstream\n%s\nendstream"
             % (width, height, len(pixels), pixels)
         )
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for num, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (num, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    objects.append(b"<< /Producer (zctui bench) >>")
+    return assemble(objects, catalog=1, info=len(objects))
 
 
 def setup(root: Path, files: int, total_mb: float) -> tuple[Path, uuid.UUID]:
