@@ -108,6 +108,28 @@ def test_r5_an_encrypted_pdf_is_refused_and_nothing_is_written(
     assert set(blobs) == before and saved_files(path, half, "m03") == []
 
 
+def test_r5_a_file_changed_after_its_check_is_checked_again(
+    session: EditSession,
+    demo: tuple[Path, uuid.UUID, uuid.UUID],
+    corpus: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    """The picker checks a file, then stores it: if the file was replaced in between (a
+    scanner still writing, a user saving over it), what is stored is checked again, and a
+    refused copy never becomes an attachment."""
+    path, _, half = demo
+    materials = FORMS.section("materials")
+    target = tmp_path / "scan.pdf"
+    target.write_bytes(corpus["valid_multipage.pdf"].read_bytes())
+    verdict = session.checker.check(target, "pdf")
+    assert verdict.accepted
+    target.write_bytes(corpus["encrypted.pdf"].read_bytes())  # replaced after the check
+    with pytest.raises(AttachRefused) as refused:
+        session.attach_file(materials, half, "m03", target, verdict)
+    assert "已加密" in refused.value.verdict.message
+    assert session.flush() and saved_files(path, half, "m03") == []
+
+
 # ---------------------------------------------------------------------------- the picker
 def test_tab_completes_folders_and_files_with_a_tilde(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
