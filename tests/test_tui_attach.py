@@ -115,15 +115,19 @@ def test_r5_a_file_changed_after_its_check_is_checked_again(
     tmp_path: Path,
 ) -> None:
     """The picker checks a file, then stores it: if the file was replaced in between (a
-    scanner still writing, a user saving over it), what is stored is checked again, and a
-    refused copy never becomes an attachment."""
+    scanner still writing, a user saving over it), even by one of the same size, what is
+    stored is not what was checked, so it is checked again, and a refused copy never
+    becomes an attachment."""
     path, _, half = demo
     materials = FORMS.section("materials")
+    good, bad = corpus["valid_multipage.pdf"].read_bytes(), corpus["encrypted.pdf"].read_bytes()
+    size = max(len(good), len(bad))
+    good, bad = good.ljust(size, b"\n"), bad.ljust(size, b"\n")  # same size, other bytes
     target = tmp_path / "scan.pdf"
-    target.write_bytes(corpus["valid_multipage.pdf"].read_bytes())
+    target.write_bytes(good)
     verdict = session.checker.check(target, "pdf")
     assert verdict.accepted
-    target.write_bytes(corpus["encrypted.pdf"].read_bytes())  # replaced after the check
+    target.write_bytes(bad)  # replaced after the check
     with pytest.raises(AttachRefused) as refused:
         session.attach_file(materials, half, "m03", target, verdict)
     assert "已加密" in refused.value.verdict.message

@@ -33,6 +33,8 @@ count is capped instead.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import os
@@ -128,19 +130,18 @@ class Refuse(Exception):
 PHOTO_FORMATS = {"JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "MPO"}
 
 
-def inspect_photo(path: str, limits: dict[str, Any]) -> dict[str, Any]:
+def inspect_photo(data: bytes, limits: dict[str, Any]) -> dict[str, Any]:
     import warnings
 
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = limits["max_photo_pixels"]
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+    head = data[:4096]
     try:
         with warnings.catch_warnings():
             # Pillow only warns between 1× and 2× its pixel limit: refuse there too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(io.BytesIO(data)) as im:
                 fmt = im.format or "?"
                 w, h = im.size
                 if fmt not in PHOTO_FORMATS:
@@ -378,11 +379,8 @@ class _Collect(logging.Handler):
         REPAIRS.append(record.getMessage())
 
 
-def inspect_pdf(path: str, limits: dict[str, Any]) -> dict[str, Any]:
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
-        fh.seek(max(0, os.fstat(fh.fileno()).st_size - 16384))
-        tail = fh.read()
+def inspect_pdf(data: bytes, limits: dict[str, Any]) -> dict[str, Any]:
+    head, tail = data[:1024], data[-16384:]
     what = sniff(head)
     if what != "pdf":
         raise Refuse("not_pdf", format=what)
@@ -397,7 +395,7 @@ def inspect_pdf(path: str, limits: dict[str, Any]) -> dict[str, Any]:
 
     REPAIRS.clear()
     try:
-        reader = PdfReader(path, strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
                 needs_password = not reader.decrypt("")
@@ -474,9 +472,17 @@ def handle(req: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
             "peak_rss_kb": _peak_rss_kb()}}  # fmt: skip
     path, kind = req["path"], req["kind"]
     try:
-        if kind == "photo":
-            return inspect_photo(path, limits)
-        return inspect_pdf(path, limits)
+        # Read once, and judge exactly those bytes: their hash goes back with the verdict, so
+        # the copy kept can be matched to what was checked (a file saved over in between
+        # is checked again). The cap also holds for a file that grew since the parent's stat.
+        cap = limits["max_photo_bytes" if kind == "photo" else "max_pdf_bytes"]
+        with open(path, "rb") as fh:
+            data = fh.read(cap + 1)
+        if len(data) > cap:
+            raise Refuse("too_large")
+        reply = inspect_photo(data, limits) if kind == "photo" else inspect_pdf(data, limits)
+        reply["sha256"] = hashlib.sha256(data).hexdigest()
+        return reply
     except Refuse as r:
         return {"code": r.code, "params": r.params}
     except (FileNotFoundError, IsADirectoryError):

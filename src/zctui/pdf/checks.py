@@ -75,6 +75,7 @@ class Verdict(BaseModel):
     pages: int | None = None
     size: int = 0
     media_type: str | None = None
+    sha256: str | None = None  # of the bytes judged (accepted files)
     seconds: float = 0.0
 
 
@@ -217,7 +218,8 @@ def _verdict(
         path=str(path), kind=kind, accepted=code == "ok", code=code,
         message=_message(code, kind, params, lim, path.name), warnings=warns,
         warning_codes=warn_codes, pages=reply.get("pages"), size=size,
-        media_type=reply.get("media_type"), seconds=float(reply.get("seconds") or 0.0),
+        media_type=reply.get("media_type"), sha256=reply.get("sha256"),
+        seconds=float(reply.get("seconds") or 0.0),
     )  # fmt: skip
 
 

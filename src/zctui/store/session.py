@@ -48,6 +48,8 @@ class FileVerdict(Protocol):
     def pages(self) -> int | None: ...
     @property
     def media_type(self) -> str | None: ...
+    @property
+    def sha256(self) -> str | None: ...
 
 
 class FileChecker(Protocol):
@@ -260,7 +262,7 @@ class EditSession:
         if not verdict.accepted:
             raise AttachRefused(verdict)
         digest = self.blobs.put_file(path)
-        if self.blobs.size(digest) != verdict.size:  # changed since its check: check what we keep
+        if digest != verdict.sha256:  # not the bytes that were checked: check what we keep
             verdict = self.checker.check(self.blobs.path(digest), kind)
             if not verdict.accepted:
                 raise AttachRefused(verdict)
