@@ -2,7 +2,10 @@
 on PostgreSQL over loopback; beside a bare FastAPI endpoint served the same way in the same
 run (the floor of uvicorn + FastAPI + the client on this machine).
 
-Prints p50/p99 latency, throughput and errors for logins, reads and the bare endpoint.
+Prints p50/p99 latency, throughput and errors for logins, reads and the bare endpoint, and
+the reads' p99 as a multiple of the bare endpoint's: on a small machine, where the load
+generator, the workers and PostgreSQL share the CPUs and even the bare endpoint misses
+250 ms, that ratio is the honest figure for what the server itself costs.
 Goal: reads p99 ≤ 250 ms, no errors. Logins are reported apart: each is one Argon2id
 verification at production cost, CPU-bound by design.
 
@@ -115,6 +118,10 @@ class Stats:
         )
 
 
+def _p99(stats: Stats) -> float:
+    return statistics.quantiles(stats.ms, n=100)[98] if len(stats.ms) > 1 else float("inf")
+
+
 async def timed(stats: Stats, call: object) -> httpx.Response | None:
     start = time.perf_counter()
     try:
@@ -198,7 +205,8 @@ def main() -> int:
         print(logins.line("login", login_seconds), f"(all {a.clients} in {login_seconds:.1f} s)")
         print(reads.line("reads", a.seconds))
         print(bare.line("bare", a.seconds))
-        p99 = statistics.quantiles(reads.ms, n=100)[98] if len(reads.ms) > 1 else float("inf")
+        p99 = _p99(reads)
+        print(f"reads p99 / bare p99: {p99 / _p99(bare):.2f}")
         ok = p99 <= 250 and reads.errors == 0 and logins.errors == 0
         print("goal (reads p99 ≤ 250 ms, no errors):", "met" if ok else "MISSED")
         return 0 if ok else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text, update
@@ -169,6 +169,45 @@ def test_r1_1_session_idle_and_absolute_timeouts(world: World) -> None:
         )
         db.commit()
     assert c.get("/auth/me", headers=h).status_code == 401
+
+
+def test_r1_1_last_seen_is_written_at_most_once_per_interval_idle_still_ends(
+    world: World,
+) -> None:
+    """Reads do not write last_seen on every request, only once it is session_touch_seconds
+    old; the idle timeout is judged on what was written, so it can end early, never late."""
+    s = world.sec.settings
+    h = world.ready("applicant_a")
+    c = world.client()
+    token_hash = _only_live_session(world)
+
+    def set_seen(at: datetime) -> None:
+        with Session(world.engine) as db:
+            db.execute(
+                update(AuthSession)
+                .where(col(AuthSession.token_hash) == token_hash)
+                .values(last_seen=at)
+            )
+            db.commit()
+
+    def seen() -> datetime:
+        with Session(world.engine) as db:
+            q = select(col(AuthSession.last_seen)).where(col(AuthSession.token_hash) == token_hash)
+            return db.scalars(q).one()
+
+    recent = utcnow() - timedelta(seconds=s.session_touch_seconds - 5)
+    set_seen(recent)
+    for _ in range(3):
+        assert c.get("/auth/me", headers=h).status_code == 200
+    assert abs(seen() - recent) < timedelta(milliseconds=1)  # not written: too recent
+    # Idle nearly to the limit: still in, and the request is written down.
+    set_seen(utcnow() - timedelta(minutes=s.session_idle_minutes) + timedelta(seconds=5))
+    assert c.get("/applications", headers=h).status_code == 200
+    assert utcnow() - seen() < timedelta(seconds=5)
+    # Past the limit by what was written, even though a touch was due anyway: out.
+    set_seen(utcnow() - timedelta(minutes=s.session_idle_minutes, seconds=1))
+    assert c.get("/auth/me", headers=h).status_code == 401
+    assert c.get("/applications", headers=h).status_code == 401
 
 
 def _login(world: World) -> dict[str, str]:

@@ -15,10 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from zctui.server.db import make_engine, migrate
+from zctui.server.db import make_engine, migrate, read_engine
 from zctui.server.deps import Refused
 from zctui.server.routers import applications, auth, public, users
 from zctui.server.security import Security
@@ -73,6 +74,36 @@ class BodyLimit:
         await self.app(scope, counted, guarded)
 
 
+class AccessLog:
+    """Method, route template, status and time; and `Cache-Control: no-store` on every
+    answer. Plain ASGI: `@app.middleware("http")` would run each request through a task
+    group and a memory stream of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def stamped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, stamped)
+        finally:
+            route = getattr(scope.get("route"), "path", "?")  # the template, never the values
+            ms = (time.perf_counter() - start) * 1000
+            log.info("%s %s %s %.1fms", scope["method"], route, status, ms)
+
+
 async def _too_large(limit: int, send: Send) -> None:
     response = JSONResponse({"detail": TOO_LARGE.format(limit=limit)}, status_code=413)
     await response({"type": "http"}, _nothing, send)
@@ -86,7 +117,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     settings = settings or ServerSettings()
     if engine is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     migrate(engine)
     app = FastAPI(
         title="zctui server",
@@ -94,23 +125,14 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         version="1",
     )
     app.state.engine = engine
+    app.state.read_engine = read_engine(engine)
     app.state.settings = settings
     app.state.security = Security(settings)
     for r in (auth.router, users.router, applications.router, public.router):
         app.include_router(r)
     _handlers(app)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Any) -> Any:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "?")  # the template, never the concrete values
-        ms = (time.perf_counter() - start) * 1000
-        log.info("%s %s %s %.1fms", request.method, path, response.status_code, ms)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 

@@ -1,9 +1,25 @@
 """The engine (SQLite by default, PostgreSQL through psycopg 3), migrations, and the
-per-request session dependency."""
+per-request session dependency.
+
+The read path is the hot one (every TUI screen polls), so a request costs as few round
+trips and thread hops as its semantics allow:
+- A worker lets at most `db_pool_size` requests use the database at once (an asyncio gate
+  before the session is made). The others wait in the event loop, holding neither a
+  connection nor one of the threadpool's threads, so a full pool can never leave every
+  thread blocked on a connection that only a thread could give back.
+- On PostgreSQL, GET and HEAD run in autocommit: no BEGIN before the first statement, no
+  ROLLBACK at the end, and closing the session needs no round trip (so no thread either).
+  Under PostgreSQL's READ COMMITTED every statement takes its own snapshot, so a string
+  of reads sees exactly what it would inside a transaction. The one write a GET makes,
+  the session's last_seen touch, is a single UPDATE. A GET handler must never make a
+  write of more than one statement: it would not be atomic.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +27,7 @@ from fastapi import Request
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from zctui.store.db import sqlite_engine
 
@@ -20,14 +37,24 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # WAL, synchronous=FULL, foreign keys and BEGIN IMMEDIATE, as the local store.
         return sqlite_engine(Path(parsed.database or "server.sqlite3"))
     if parsed.drivername == "postgresql":  # psycopg 3, not the psycopg2 SQLAlchemy assumes
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # No overflow: the gate in get_session keeps requests within the pool. pre_ping costs a
+    # round trip per request but turns a restarted PostgreSQL into no error at all.
+    return create_engine(parsed, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+
+
+def read_engine(engine: Engine) -> Engine | None:
+    """The same pool in autocommit, for GET and HEAD on PostgreSQL (None on SQLite, whose
+    engine opens every transaction itself with BEGIN IMMEDIATE)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -46,6 +73,30 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
+READS = frozenset({"GET", "HEAD"})
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _gate(size: int) -> asyncio.Semaphore:
+    # One per event loop: a worker has one; the test client makes one per request.
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(size)
+    return gate
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    state = request.app.state
+    reads = state.read_engine if request.method in READS else None
+    async with _gate(state.settings.db_pool_size):
+        session = Session(reads or state.engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            if reads is not None:
+                session.close()  # autocommit: nothing is open, no round trip
+            else:
+                await run_in_threadpool(session.close)  # ROLLBACK of whatever is left

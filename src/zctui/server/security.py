@@ -43,6 +43,7 @@ from zctui.server.models import (
     KnownAddress,
     LoginFailure,
     LoginThrottle,
+    Unit,
 )
 from zctui.server.settings import ServerSettings
 
@@ -265,17 +266,21 @@ class Security:
             )
 
     # ------------------------------------------------------------------ sessions
-    def session_account(self, db: Session, token: str) -> tuple[AuthSession, Account] | None:
+    def session_account(
+        self, db: Session, token: str
+    ) -> tuple[AuthSession, Account, Unit | None] | None:
+        """The session, its account and the account's unit, in one query."""
         s = self.settings
         now = utcnow()
         row = db.execute(
-            select(AuthSession, Account)
+            select(AuthSession, Account, Unit)
             .join(Account, col(Account.id) == col(AuthSession.account_id))
+            .outerjoin(Unit, col(Unit.id) == col(Account.unit_id))
             .where(col(AuthSession.token_hash) == token_hash(token))
         ).first()
         if row is None:
             return None
-        sess, account = row
+        sess, account, unit = row
         if (
             sess.revoked_at is not None
             or account.disabled
@@ -283,12 +288,14 @@ class Security:
             or now - sess.created_at > timedelta(hours=s.session_absolute_hours)
         ):
             return None
-        # Touch at most once a minute: one write per request would cost every read.
-        if now - sess.last_seen > timedelta(seconds=60):
+        # Touch at most once per session_touch_seconds: a write on every request would cost
+        # every read. last_seen then lags the last request by less than that, so the idle
+        # timeout can end a session that much early, never late.
+        if now - sess.last_seen >= timedelta(seconds=s.session_touch_seconds):
             sess.last_seen = now
             db.add(sess)
             db.commit()
-        return sess, account
+        return sess, account, unit
 
     def reset_password(self, db: Session, target: Account) -> None:
         """R1.3: back to the default, to be changed at the next login; every session ends."""

@@ -22,12 +22,19 @@ class ServerSettings(BaseSettings):
     default_password_days: int = 30  # an unused default password expires (R1.2)
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # A session's last_seen is written at most once per this many seconds, not on every
+    # request: the idle timeout may then end a session up to this much early, never late.
+    session_touch_seconds: int = 60
     lock_failures: int = 5  # failures of one account from one address before the lock
     lock_minutes: int = 15
     account_failures_per_hour: int = 20  # then only known addresses may keep trying
     address_failures_per_15min: int = 50  # one address guessing across many accounts
     spray_accounts: int = 10  # accounts failing with one password in 15 min = spraying
     max_body_bytes: int = 1_000_000
+    # PostgreSQL connections per worker process, and so how many requests of one process
+    # use the database at once (the rest wait their turn without holding a thread). A
+    # handful keeps two or four CPUs busy; more only makes the backends contend.
+    db_pool_size: int = 10
     # Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~20 ms a hash
     # here; 64 MiB × 4 lanes cost 150–250 ms and 6 GB for 100 logins at once. Tests go lower.
     argon2_time_cost: int = 2

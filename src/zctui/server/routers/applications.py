@@ -77,7 +77,7 @@ def create_application(body: ApplicationIn, db: DB, c: Me) -> ApplicationOut:
     me = c.account
     if me.role != "applicant":
         raise HTTPException(403, "只有申报人本人可以创建申报")
-    unit = db.get(Unit, me.unit_id) if me.unit_id else None
+    unit = c.unit
     if unit is None:
         raise HTTPException(409, "您的帐号尚未归属任何单位，请联系单位管理员")
     if body.review_mode == "self_review" and not _may_self_review(unit, body):
