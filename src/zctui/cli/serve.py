@@ -47,6 +47,7 @@ def serve(
             port=port,
             workers=workers,
             access_log=False,  # it prints query strings; ours logs the route template only
+            proxy_headers=False,  # X-Forwarded-For is ours to judge (trusted_proxies)
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, proxy_headers=False)

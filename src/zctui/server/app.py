@@ -23,7 +23,7 @@ from zctui.server.db import make_engine, migrate, read_engine
 from zctui.server.deps import Refused
 from zctui.server.routers import applications, auth, public, users
 from zctui.server.security import Security
-from zctui.server.settings import ServerSettings
+from zctui.server.settings import ServerSettings, proxy_networks
 
 log = logging.getLogger("zctui.server")
 
@@ -126,6 +126,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     )
     app.state.engine = engine
     app.state.read_engine = read_engine(engine)
+    app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     app.state.settings = settings
     app.state.security = Security(settings)
     for r in (auth.router, users.router, applications.router, public.router):

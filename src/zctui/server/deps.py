@@ -5,6 +5,7 @@ field of the request."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from zctui.server.db import get_session
 from zctui.server.models import Account, AuthSession, Unit
 from zctui.server.security import Security
+from zctui.server.settings import Network
 
 DB = Annotated[Session, Depends(get_session)]
 
@@ -40,7 +42,32 @@ class Caller:
 
 
 def address_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, for the login throttle and the audit. Behind trusted proxies
+    (settings.trusted_proxies) it is the rightmost X-Forwarded-For hop that is not one of
+    them: everything left of it was written by the client and may be anything."""
+    peer = request.client.host if request.client else "unknown"
+    trusted: tuple[Network, ...] = request.app.state.trusted_proxies
+    if not trusted or not _trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
+    client = peer
+    for hop in reversed(hops):
+        try:
+            ip = ipaddress.ip_address(hop)
+        except ValueError:
+            break  # not an address (a proxy wrote none, or a client wrote junk): stop here
+        client = str(ip)
+        if not any(ip in n for n in trusted):
+            break
+    return client
+
+
+def _trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in trusted)
 
 
 def security_of(request: Request) -> Security:

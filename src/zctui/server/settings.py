@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,12 +36,31 @@ class ServerSettings(BaseSettings):
     # use the database at once (the rest wait their turn without holding a thread). A
     # handful keeps two or four CPUs busy; more only makes the backends contend.
     db_pool_size: int = 10
+    # Comma-separated addresses or CIDRs of the reverse proxies in front of the server.
+    # Only when the direct peer is one of them is the client taken from X-Forwarded-For
+    # (its rightmost hop that is not a trusted proxy). Default: none, the peer is the client.
+    trusted_proxies: str = ""
     # Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~20 ms a hash
     # here; 64 MiB × 4 lanes cost 150–250 ms and 6 GB for 100 logins at once. Tests go lower.
     argon2_time_cost: int = 2
     argon2_memory_cost: int = 19456
     argon2_parallelism: int = 1
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        proxy_networks(value)  # refuse a typo at startup, not at the first request
+        return value
+
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'server.sqlite3'}"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def proxy_networks(value: str) -> tuple[Network, ...]:
+    """`10.0.0.1, 10.1.0.0/16, ::1` → networks (a single address is a /32 or /128)."""
+    parts = (p.strip() for p in value.split(","))
+    return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
