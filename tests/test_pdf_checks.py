@@ -200,6 +200,16 @@ def test_r3_1_a_portrait_photo_under_500_kb_is_accepted(
         assert "检查通过" in v.message and "像素" in v.message
 
 
+def test_r3_1_a_small_photo_is_accepted_with_a_warning_naming_the_configured_width(
+    tmp_path: Path,
+) -> None:
+    photo = tmp_path / "small.jpg"
+    photo.write_bytes(pdf_corpus.jpeg(200, 300))
+    v = check_file(photo, "photo", limits=Limits(min_photo_width=240))
+    assert v.accepted and v.warning_codes == ["low_resolution"]
+    assert "200×300" in v.warnings[0] and "不小于 240 像素" in v.warnings[0]
+
+
 PHOTO_REFUSED = [
     ("photo_big.jpg", "too_large", ["照片太大", "上限 500 KB", "压缩"]),
     ("photo_landscape.jpg", "not_portrait", ["横向", "600×400", "竖向"]),

@@ -165,7 +165,8 @@ def inspect_photo(data: bytes, limits: dict[str, Any]) -> dict[str, Any]:
         raise Refuse("not_portrait", width=w, height=h)
     warns = ["low_resolution"] if w < limits["min_photo_width"] else []
     mime = Image.MIME.get(fmt, f"image/{fmt.lower()}")
-    return {"code": "ok", "params": {"format": fmt, "width": w, "height": h},
+    return {"code": "ok", "params": {"format": fmt, "width": w, "height": h,
+                                     "min_width": limits["min_photo_width"]},
             "warnings": warns, "media_type": mime}  # fmt: skip
 
 

@@ -82,7 +82,7 @@ class Verdict(BaseModel):
 # ---------------------------------------------------------------------------- messages
 def human_size(n: int) -> str:
     if n < MB:
-        return f"{max(n, 1) / KB:.0f} KB" if n else "0 字节"
+        return f"{max(1, round(n / KB))} KB" if n else "0 字节"
     return f"{n / MB:.1f}".removesuffix(".0") + " MB"
 
 
@@ -125,7 +125,7 @@ WARNINGS = {
     "outside_action": "文件含有访问外部文件或网络的动作（{outside}），评审时不会执行",
     "multimedia": "文件含有音视频等多媒体内容，评审时不会播放",
     "xfa": "文件是动态表单（XFA），部分阅读器显示不全，建议“打印为 PDF”后上传",
-    "low_resolution": "照片分辨率较低（{width}×{height} 像素），建议宽度不小于 295 像素",
+    "low_resolution": "照片分辨率较低（{width}×{height} 像素），建议宽度不小于 {min_width} 像素",
 }
 
 

@@ -208,12 +208,12 @@ def _tree(anchors: Sequence[Anchor], offset: int) -> list[Bookmark]:
     return roots
 
 
-def _kind(path: Path) -> str:
+def _is_pdf(attachment: Attachment, path: Path) -> bool:
+    """From the type the check recorded; only rows saved without one are sniffed."""
+    if attachment.media_type:
+        return attachment.media_type == "application/pdf"
     with open(path, "rb") as fh:
-        head = fh.read(1024)
-    if b"%PDF-" in head:
-        return "pdf"
-    return "image"
+        return b"%PDF-" in fh.read(1024)
 
 
 def _notice(font: FontChoice, docs: Documents, name: str, reason: str) -> bytes:
@@ -267,13 +267,11 @@ def build_dossier(
                 try:
                     if not path.is_file():
                         raise PdfInputError("附件文件不在工作区的 blobs 文件夹中")
-                    if _kind(path) == "pdf":
+                    if _is_pdf(a, path):
                         writer.append(path)
                     else:
                         try:
                             writer.append(image_page(path))
-                        except PdfInputError:
-                            raise
                         except Exception as exc:
                             raise PdfInputError("既不是 PDF 也不是可以识别的图片") from exc
                 except PdfInputError as exc:

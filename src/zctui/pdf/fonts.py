@@ -19,8 +19,6 @@ from pathlib import Path
 CID_FALLBACK = "STSong-Light"
 #: A character every usable font must have: a font without it is not a Chinese font.
 PROBE = ord("中")
-ENV = "ZCTUI_CJK_FONT"
-ENV_INDEX = "ZCTUI_CJK_FONT_INDEX"
 
 # Where the usual Chinese fonts live; the first that exists and holds 中 wins.
 KNOWN_PATHS: tuple[str, ...] = (
@@ -152,14 +150,10 @@ def _windows_fonts() -> list[str]:
 
 
 def find_cjk_font(configured: Path | str | None = None, index: int | None = None) -> FontChoice:
-    """The font to embed. Order: `configured` (or env ZCTUI_CJK_FONT, with an optional face
-    index ZCTUI_CJK_FONT_INDEX), fontconfig's match for zh-cn, the known paths; else the
-    CID font, with a warning in Chinese for the caller to show."""
+    """The font to embed. Order: `configured` (Settings.cjk_font, from ZCTUI_CJK_FONT, with
+    its face index), fontconfig's match for zh-cn, the known paths; else the CID font, with
+    a warning in Chinese for the caller to show."""
     notes: list[str] = []
-    if configured is None and os.environ.get(ENV):
-        configured = os.environ[ENV]
-        raw_index = os.environ.get(ENV_INDEX, "").strip()
-        index = int(raw_index) if raw_index.isdigit() else index
     if configured:
         path = Path(configured).expanduser()
         choice = _choose(path, index) if path.is_file() else None
@@ -179,7 +173,7 @@ def find_cjk_font(configured: Path | str | None = None, index: int | None = None
         "没有找到可以嵌入的中文字体，已改用阅读器内置字体 STSong-Light（未嵌入）："
         "在没有安装中文字体的电脑上，中文会显示为空白方框。"
         "请安装中文字体（如 Debian/Ubuntu：apt-get install fonts-noto-cjk），"
-        f"或用环境变量 {ENV} 指定字体文件后重新导出。"
+        "或用环境变量 ZCTUI_CJK_FONT 指定字体文件后重新导出。"
     )
     return FontChoice(None, warning="；".join(notes))
 

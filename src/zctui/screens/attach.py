@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -25,6 +24,7 @@ from textual.widgets import Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from zctui.data.forms import SectionSpec, SlotSpec
+from zctui.pdf.checks import Checker, Verdict, human_size
 from zctui.store.session import AttachRefused, EditSession, ReadOnlyError
 from zctui.widgets.path_picker import (
     IMAGE_SUFFIXES,
@@ -38,14 +38,7 @@ from zctui.widgets.path_picker import (
     suffix_filter,
 )
 
-if TYPE_CHECKING:  # the checks' module is imported when the first file is checked
-    from zctui.pdf.checks import Verdict
-
 _last_folder: str | None = None  # where the previous dialog was, so the next one starts there
-
-
-def human_size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
 
 
 class AttachScreen(ModalScreen[None]):
@@ -273,8 +266,6 @@ class AttachScreen(ModalScreen[None]):
 
         def progress(done: int, total: int, v: Verdict) -> None:
             self.post_message(self.Checked(done, total, Path(v.path).name))
-
-        from zctui.pdf.checks import Checker
 
         try:
             checker = self.session.checker

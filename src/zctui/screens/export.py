@@ -140,6 +140,7 @@ class ExportScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="export")
     def _build(self, target: Path) -> None:
         # Imported here: reportlab, fpdf and pypdf are needed only once something is exported.
+        from zctui.config import Settings
         from zctui.pdf.dossier import build_dossier
         from zctui.pdf.fonts import find_cjk_font
         from zctui.pdf.review_form import build_review_form
@@ -150,7 +151,8 @@ class ExportScreen(ModalScreen[None]):
             self.post_message(self.Progress(done, total, label))
 
         try:
-            font = find_cjk_font()
+            settings = Settings()  # the configured font (ZCTUI_CJK_FONT), as the CLI uses
+            font = find_cjk_font(settings.cjk_font, settings.cjk_font_index)
             if self.kind == "dossier":
                 d = build_dossier(s.data, s.catalog, s.forms, s.blobs, target, progress, font=font)
                 self.post_message(self.Done(d.path, d.pages, d.attachments, d.warnings))

@@ -62,7 +62,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.sync_state = sync_state
         self.current: Target = ("step", "2")
-        self._last_missing: tuple[int, ...] | None = None  # where F2 last took the user
+        self._last_missing: tuple[int, int, int] | None = None  # where F2 last took the user
         self.prebuilt = False  # every pane built (tests and benchmarks wait for it)
         self._building: AwaitMount | None = None  # the pane being built ahead, if any
 
@@ -215,42 +215,38 @@ class MainScreen(Screen[None]):
         self.query_one(ChecklistSidebar).focus()
 
     # ------------------------------------------------------------------ F2
-    def place(self, item: Item) -> tuple[int, ...]:
+    def place(self, item: Item) -> tuple[int, int, int]:
         """Where an item sits in the form: section, record, then field or slot order."""
-        forms = self.session.forms
-        codes = [sec.code for sec in forms.sections]
-        section = forms.section(item.section)
+        section = self.session.forms.section(item.section)
         names = [f.name for f in section.fields] + [sl.code for sl in section.slots]
         key = item.field or item.slot
         # a rule on the whole record or section (至少一项 …) comes after its fields and slots
         within = names.index(key) if key in names else len(names)
         # the section's own rules (缺少2022年度考核 …) come after its records, as in the checklist
         record = item.record_index if item.record_index is not None else 1_000_000
-        return (codes.index(item.section), record, within)
+        return (self.section_index(item.section), record, within)
+
+    def section_index(self, code: str) -> int:
+        return [sec.code for sec in self.session.forms.sections].index(code)
 
     async def action_next_missing(self) -> None:
-        """The first missing item after the last one F2 showed, in the form's order; an item
-        just fixed drops out of the list, so counting positions would skip its successor."""
+        """The first missing item after the last one F2 showed, in the form's order (an item
+        just fixed drops out of the list, so counting positions would skip its successor);
+        when the user has gone elsewhere since, the first from the top of where they are."""
         errors = self.session.checklist.errors
         if not errors:
             self.notify("没有缺项：可以到第12步提交。")
             return
         places = [self.place(e) for e in errors]
-        last = self._last_missing
         kind, key = self.current
-        if last is None or kind != "section" or self.place_of_section(key) != last[0]:
-            # the user went elsewhere: start from the top of where they are now
-            here = self.place_of_section(key) if kind == "section" else -1
-            last = (here, -1, -2) if here >= 0 else (-1,)
-            after = [i for i, p in enumerate(places) if p >= last]
-        else:
-            after = [i for i, p in enumerate(places) if p > last]
+        here = self.section_index(key) if kind == "section" else -1
+        last = self._last_missing
+        if last is None or last[0] != here:
+            last = (here, -1, -1)  # just before everything in this section
+        after = [i for i, p in enumerate(places) if p > last]
         chosen = after[0] if after else 0  # past the last one: wrap to the first
         self._last_missing = places[chosen]
         await self.go_to(errors[chosen])
-
-    def place_of_section(self, code: str) -> int:
-        return [sec.code for sec in self.session.forms.sections].index(code)
 
     async def go_to(self, item: Item) -> None:
         pane = await self.show(("section", item.section))

@@ -119,9 +119,6 @@ class BlobStore:
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
-    def size(self, sha256: str) -> int:
-        return self.path(sha256).stat().st_size
-
     def __iter__(self) -> Iterator[str]:
         """Every stored blob's SHA-256 (files in the ab/cd/ layout only)."""
         if not self.root.is_dir():
