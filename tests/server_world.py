@@ -128,10 +128,7 @@ def build_world(app: Any, engine: Engine, sec: Security) -> World:
             db, name="沧州市卫生健康委员会", kind="department", parent=office.name
         )
         a = admin.create_unit(db, name=UNIT_A, parent=dept.name, uscc="12130900401751432X")
-        b = admin.create_unit(
-            db, name=UNIT_B, parent=dept.name,
-            self_review=[{"series": ["230.zy"], "levels": [2]}],
-        )  # fmt: skip
+        b = admin.create_unit(db, name=UNIT_B, parent=dept.name)  # may self-review (methods.yaml)
         other_office = admin.create_unit(db, name="廊坊市职改办", kind="office", city="廊坊市")
         w.units = {"office": office.id, "dept": dept.id, "A": a.id, "B": b.id,
                    "other_office": other_office.id}  # fmt: skip

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server_world import World, complete_application, this_year
+from zctui.data.catalog import load_catalog
 from zctui.domain.checklist import run_checklist
 from zctui.server import content
 from zctui.server.models import Application
@@ -64,7 +65,13 @@ def test_r2_5_self_review_only_where_the_unit_may(world: World) -> None:
     body = {"year": this_year(), "series": "230.zy", "title": "232", "review_mode": "self_review"}
     refused = world.client().post("/applications", json=body, headers=world.ready("applicant_a"))
     assert refused.status_code == 422 and "R2.5" in refused.json()["detail"]
-    allowed = world.client().post("/applications", json=body, headers=world.ready("applicant_b"))
+    assert load_catalog().self_review_rule in refused.json()["detail"]  # the guide's words
+    # 沧州市人民医院 is on methods.yaml's list for its health series at 正高/副高, not 中级:
+    # the same list the checklist reads.
+    h = world.ready("applicant_b")
+    middle = world.client().post("/applications", json={**body, "title": "233"}, headers=h)
+    assert middle.status_code == 422 and "R2.5" in middle.json()["detail"]
+    allowed = world.client().post("/applications", json=body, headers=h)
     assert allowed.status_code == 201
 
 

@@ -3,7 +3,6 @@ server's database directly (for the first office account, and for scripts)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,10 +59,6 @@ def unit(
     parent: Annotated[str | None, typer.Option(help="上级单位的名称或编号")] = None,
     city: Annotated[str, typer.Option(help="所在市（默认同上级单位）")] = "",
     uscc: Annotated[str | None, typer.Option(help="统一社会信用代码（可选）")] = None,
-    self_review: Annotated[
-        str | None,
-        typer.Option(help='可自主评审的系列和级别，JSON：[{"series":["230.zy"],"levels":[2]}]'),
-    ] = None,
     db: DbOpt = None,
 ) -> None:
     """新建单位（职改办 → 主管部门 → 用人单位）。"""
@@ -71,12 +66,8 @@ def unit(
 
     with _open(db) as (session, _):
         try:
-            entries = json.loads(self_review) if self_review else None
-            made = create_unit(
-                session, name=name, kind=kind, city=city, parent=parent, uscc=uscc,
-                self_review=entries,
-            )  # fmt: skip
-        except (AdminError, json.JSONDecodeError) as exc:
+            made = create_unit(session, name=name, kind=kind, city=city, parent=parent, uscc=uscc)
+        except AdminError as exc:
             _fail(exc)
         typer.echo(f"已创建单位「{made.name}」 {made.id}")
 

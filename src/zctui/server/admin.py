@@ -7,7 +7,6 @@ import csv
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,7 +39,6 @@ def create_unit(
     city: str = "",
     parent: str | None = None,
     uscc: str | None = None,
-    self_review: list[dict[str, Any]] | None = None,
 ) -> Unit:
     if kind not in UNIT_KINDS:
         raise AdminError(f"单位类型应为 {'、'.join(UNIT_KINDS)} 之一，当前为「{kind}」")
@@ -55,7 +53,6 @@ def create_unit(
         city=city or (parent_unit.city if parent_unit else ""),
         parent_id=parent_unit.id if parent_unit else None,
         uscc=uscc.strip().upper() if uscc else None,
-        self_review=self_review or [],
     )
     db.add(unit)
     audit(db, "unit.created", reason=unit.name)

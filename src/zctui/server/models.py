@@ -48,8 +48,6 @@ class Unit(ServerModel, table=True):
     name: str = Field(index=True)
     city: str = ""
     uscc: str | None = Field(default=None, unique=True)  # 统一社会信用代码, optional
-    # R2.5: [{"series": [...], "levels": [...]}] this unit may review itself (自主评审).
-    self_review: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
