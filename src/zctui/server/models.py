@@ -28,17 +28,6 @@ class ServerModel(SQLModel, registry=registry()):
 
 ROLES = ("applicant", "unit_admin", "helpdesk", "office")
 UNIT_KINDS = ("office", "department", "unit")  # 职改办 → 主管部门 → 用人单位
-STATES = (
-    "draft",
-    "submitted",
-    "unit_opened",
-    "unit_returned",
-    "unit_approved",
-    "office_review",
-    "approved",
-    "rejected",
-    "certificate_issued",
-)
 
 
 class Unit(ServerModel, table=True):

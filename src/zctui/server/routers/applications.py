@@ -29,7 +29,7 @@ from zctui.server.schemas import (
     State,
 )
 from zctui.server.security import audit, mask_id
-from zctui.server.workflow import STATE_LABEL, TRANSITIONS, refusal
+from zctui.server.workflow import TRANSITIONS, refusal
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -228,6 +228,3 @@ def _missing(result: Checklist) -> Refused:
     return Refused(
         422, f"申报还有 {len(missing)} 项未完成，补齐后才能提交（见 missing 列表）", missing
     )
-
-
-__all__ = ["STATE_LABEL", "router"]
