@@ -313,3 +313,33 @@ def test_r1_1_unknown_account_answers_like_a_wrong_password(world: World) -> Non
     m_med = statistics.median(m[2] for m in missing)
     # Both verify an Argon2 hash; the times agree within a wide margin (CI noise).
     assert m_med > k_med / 3 and k_med > m_med / 3
+
+
+def test_r1_1_full_width_id_number_logs_in_with_ascii_digits(world: World) -> None:
+    """An ID number typed with full-width digits (a Chinese IME) is stored as ASCII, so the
+    person logs in with ordinary digits — and with full-width ones too."""
+    from zctui.server import admin
+
+    ascii_id = make_id("19920202", 131)
+    wide = ascii_id.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    assert wide != ascii_id
+    with Session(world.engine) as db:
+        made = admin.create_account(
+            db, world.sec, id_number=wide, name="全角", unit=world.people["applicant_a"].unit
+        )
+        assert made.id_number == ascii_id
+    for typed in (ascii_id, wide):
+        r = world.client().post(
+            "/auth/login", json={"id_number": typed, "password": DEFAULT_PASSWORD}
+        )
+        assert r.status_code == 200, (typed, r.text)
+    # The same through the unit admin's API.
+    other = make_id("19930303", 133)
+    wide_other = other.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    created = world.client().post(
+        "/users", json={"id_number": wide_other, "name": "全角二"}, headers=world.ready("admin_a")
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["id_number"] == other
+    r = world.client().post("/auth/login", json={"id_number": other, "password": DEFAULT_PASSWORD})
+    assert r.status_code == 200, r.text

@@ -46,6 +46,7 @@ __all__ = [
     "check_year",
     "check_year_month",
     "count_lines",
+    "id_clean",
     "id_number_facts",
     "parse_date",
     "parse_journal_numbers",
@@ -113,7 +114,8 @@ def _id_check_digit(first17: str) -> str:
         return "?"
 
 
-def _id_clean(value: object) -> str:
+def id_clean(value: object) -> str:
+    """An ID number as stored and compared: NFKC (full-width → ASCII), no spaces, X upper."""
     return _compact(value).upper()
 
 
@@ -135,7 +137,7 @@ def _gender_code(gender: str | None) -> str | None:
 
 def id_number_facts(value: str) -> IdFacts | None:
     """Birth date and gender of a valid 18-digit ID number (checksum and date), else None."""
-    number = _id_clean(value)
+    number = id_clean(value)
     if not _ID_RE.fullmatch(number):
         return None
     if _id_check_digit(number[:17]) != number[17]:
@@ -155,7 +157,7 @@ def check_id_number(
 ) -> str | None:
     """R3.1 证件号码 (居民身份证): 18 characters, GB 11643 check digit, real birth date,
     province code; agrees with ``gender`` ("1"/"2", or 男/女) and ``birth_date`` when given."""
-    number = _id_clean(value)
+    number = id_clean(value)
     if not number:
         return None
     today = today or date.today()
@@ -542,7 +544,7 @@ def check_password(
         return f"密码只能使用英文字母、数字和英文特殊符号，不能包含空格、汉字或全角字符，发现{what}"
     if not 8 <= len(pw) <= 20:
         return f"密码长度应为 8–20 位，当前为 {len(pw)} 位"
-    ident = _id_clean(id_number) if id_number else ""
+    ident = id_clean(id_number) if id_number else ""
     if ident and len(ident) >= 6 and ident.lower() in pw.lower():
         return "密码不能与身份证号相同或包含身份证号，请换一个不易被猜到的密码"
     if birth_date is None and ident:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number, check_uscc
+from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number, check_uscc, id_clean
 from zctui.server.models import ROLES, UNIT_KINDS, Account, Unit
-from zctui.server.security import Security, audit, mask_id, normalise_id
+from zctui.server.security import Security, audit, mask_id
 
 
 class AdminError(ValueError):
@@ -75,7 +75,7 @@ def create_account(
         raise AdminError(f"角色应为 {'、'.join(ROLES)} 之一，当前为「{role}」")
     if msg := check_id_number(id_number):
         raise AdminError(msg)
-    ident = normalise_id(id_number)
+    ident = id_clean(id_number)
     if db.scalars(select(Account).where(col(Account.id_number) == ident)).first():
         raise AdminError(f"身份证号 {mask_id(ident)} 已有帐号")
     unit_row = find_unit(db, unit) if unit else None
@@ -124,7 +124,7 @@ def import_applicants(db: Session, sec: Security, lines: Iterable[str], unit: st
 
 
 def reset_password(db: Session, sec: Security, id_number: str) -> Account:
-    ident = normalise_id(id_number)
+    ident = id_clean(id_number)
     account = db.scalars(select(Account).where(col(Account.id_number) == ident)).first()
     if account is None:
         raise AdminError(f"找不到身份证号为 {mask_id(ident)} 的帐号")
