@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server_world import DEMO_ID, World, complete_application, this_year
+from server_world import DEMO_ID, UNIT_A, World, complete_application, make_id, this_year
 from zctui.server.security import mask_id, mask_phone
 
 ROLES = ["applicant_a", "applicant_b", "admin_a", "admin_b", "helpdesk", "office", "other_office"]
@@ -139,3 +139,24 @@ def test_only_applicants_create_applications(
     for role in ("admin_a", "office", "helpdesk"):
         r = world.client().post("/applications", json={"year": this_year()}, headers=heads[role])
         assert r.status_code == 403
+
+
+def test_r3_1_phone_numbers_are_validated(world: World) -> None:
+    """The TUI's 手机号码 validator guards the API and zctui admin too."""
+    from sqlalchemy.orm import Session
+
+    from zctui.server import admin
+
+    h = world.ready("admin_a")
+    bad = {"id_number": make_id("19940404", 141), "name": "电话", "phone": "1381234567x"}
+    r = world.client().post("/users", json=bad, headers=h)
+    assert r.status_code == 422
+    assert "手机号码只能包含数字" in r.json()["detail"]
+    ok = world.client().post("/users", json={**bad, "phone": " 13912345678 "}, headers=h)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["phone"] == "13912345678"
+    with Session(world.engine) as db, pytest.raises(admin.AdminError, match="第 2 位应为 3–9"):
+        admin.create_account(
+            db, world.sec, id_number=make_id("19940404", 143), name="电话二",
+            unit=UNIT_A, phone="12912345678",
+        )  # fmt: skip

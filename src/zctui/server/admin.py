@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number, check_uscc, id_clean
+from zctui.domain.validators import (
+    DEFAULT_PASSWORD,
+    check_id_number,
+    check_mobile,
+    check_uscc,
+    id_clean,
+)
 from zctui.server.models import ROLES, UNIT_KINDS, Account, Unit
 from zctui.server.security import Security, audit, mask_id
 
@@ -75,6 +81,8 @@ def create_account(
         raise AdminError(f"角色应为 {'、'.join(ROLES)} 之一，当前为「{role}」")
     if msg := check_id_number(id_number):
         raise AdminError(msg)
+    if phone and (msg := check_mobile(phone)):
+        raise AdminError(msg)
     ident = id_clean(id_number)
     if db.scalars(select(Account).where(col(Account.id_number) == ident)).first():
         raise AdminError(f"身份证号 {mask_id(ident)} 已有帐号")
@@ -86,7 +94,7 @@ def create_account(
         name=name.strip(),
         role=role,
         unit_id=unit_row.id if unit_row else None,
-        phone=phone or None,
+        phone=phone.strip() if phone and phone.strip() else None,
         password_hash=sec.hash(DEFAULT_PASSWORD),
     )
     db.add(account)
