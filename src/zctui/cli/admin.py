@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from zctui.cli.serve import DB_HELP
+from zctui.domain.validators import DEFAULT_PASSWORD
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -72,7 +73,7 @@ def unit(
         typer.echo(f"已创建单位「{made.name}」 {made.id}")
 
 
-@admin_app.command("user")
+@admin_app.command("user", help=f"新建帐号：初始密码 {DEFAULT_PASSWORD}，首次登录须修改。")
 def user(
     id_number: Annotated[str, typer.Argument(help="身份证号（即登录帐号）")],
     name: Annotated[str, typer.Argument(help="姓名")],
@@ -83,7 +84,6 @@ def user(
     phone: Annotated[str | None, typer.Option(help="手机号")] = None,
     db: DbOpt = None,
 ) -> None:
-    """新建帐号：初始密码 88888888，首次登录须修改。"""
     from zctui.server.admin import AdminError, create_account
 
     with _open(db) as (session, sec):
@@ -93,7 +93,9 @@ def user(
             )
         except AdminError as exc:
             _fail(exc)
-        typer.echo(f"已创建帐号「{made.name}」（{made.role}），初始密码 88888888，首次登录须修改")
+        typer.echo(
+            f"已创建帐号「{made.name}」（{made.role}），初始密码 {DEFAULT_PASSWORD}，首次登录须修改"
+        )
 
 
 @admin_app.command("import")
@@ -117,11 +119,13 @@ def import_csv(
         raise typer.Exit(1 if report.problems else 0)
 
 
-@admin_app.command("reset-password")
+@admin_app.command(
+    "reset-password",
+    help=f"把密码重置为 {DEFAULT_PASSWORD}（R1.3）；下次登录须修改，已登录的会话全部失效。",
+)
 def reset_password(
     id_number: Annotated[str, typer.Argument(help="身份证号")], db: DbOpt = None
 ) -> None:
-    """把密码重置为 88888888（R1.3）；下次登录须修改，已登录的会话全部失效。"""
     from zctui.server.admin import AdminError
     from zctui.server.admin import reset_password as reset
 
@@ -130,4 +134,4 @@ def reset_password(
             made = reset(session, sec, id_number)
         except AdminError as exc:
             _fail(exc)
-        typer.echo(f"已将「{made.name}」的密码重置为 88888888，下次登录须修改")
+        typer.echo(f"已将「{made.name}」的密码重置为 {DEFAULT_PASSWORD}，下次登录须修改")

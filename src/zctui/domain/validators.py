@@ -24,6 +24,8 @@ from stdnum.cn import ric as _stdnum_ric
 from stdnum.cn import uscc as _stdnum_uscc
 
 __all__ = [
+    "DEFAULT_PASSWORD",
+    "PASSWORD_RULE",
     "IdFacts",
     "check_chsi_code",
     "check_cn_number",
@@ -514,7 +516,7 @@ def check_uscc(value: str) -> str | None:
 
 
 _PW_ALLOWED = frozenset(string.ascii_letters + string.digits + string.punctuation)
-_PW_RULE = "8–20 位，须同时包含英文字母、数字和特殊符号（如 # @ ! % 等）"
+PASSWORD_RULE = "8–20 位，须同时包含英文字母、数字和特殊符号（如 # @ ! % 等）"
 DEFAULT_PASSWORD = "88888888"
 
 
@@ -535,9 +537,9 @@ def check_password(
     """
     pw = value if isinstance(value, str) else ("" if value is None else str(value))
     if not pw or not pw.strip():
-        return f"请输入新密码：{_PW_RULE}"
+        return f"请输入新密码：{PASSWORD_RULE}"
     if pw == DEFAULT_PASSWORD:
-        return f"不能继续使用初始密码 88888888，请设置新密码：{_PW_RULE}"
+        return f"不能继续使用初始密码 88888888，请设置新密码：{PASSWORD_RULE}"
     bad = [c for c in pw if c not in _PW_ALLOWED]
     if bad:
         what = "空格" if bad[0].isspace() else f"「{_shown(bad[0])}」"
