@@ -57,14 +57,16 @@ def test_admin_cli_units_users_import_reset(
     ok_id, dup_id = make_id("19900101", 11), make_id("19900101", 13)
     csv = tmp_path / "people.csv"
     csv.write_text(
-        f"身份证号,姓名,手机\n{ok_id},甲,13800000000\n{dup_id},乙,\n{dup_id},丙,\n123,丁,\n,戊,\n",
+        f"身份证号,姓名,手机\n{ok_id},甲,13800000000\n{dup_id},乙,\n{dup_id},丙,\n123,丁,\n,戊,\n"
+        f"{make_id('19900101', 19)},己,1380000\n",
         encoding="utf-8",
     )
     r = run(cli, ["admin", "import", str(csv), "--unit", UNIT_A, *db])
     assert r.exit_code == 1
-    assert "导入 2 个帐号，3 行有问题" in r.output
+    assert "导入 2 个帐号，4 行有问题" in r.output
     for line in ("第 4 行", "第 5 行", "第 6 行"):
         assert line in r.output
+    assert "第 7 行：手机号码应为 11 位数字" in r.output  # R3.1's validator, its own words
     r = run(cli, ["admin", "user", make_id("19800101", 15), "管理员", "--role", "unit_admin",
                   "--unit", UNIT_A, *db])  # fmt: skip
     assert r.exit_code == 0, r.output

@@ -3,6 +3,7 @@ checked by the checklist engine, and the audit trail of a whole application."""
 
 from __future__ import annotations
 
+import typing
 import uuid
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server_world import World, complete_application, this_year
+from zctui.data.catalog import load_catalog
 from zctui.domain.checklist import run_checklist
 from zctui.server import content
 from zctui.server.models import Application
-from zctui.server.workflow import STATE_LABEL, TRANSITIONS
+from zctui.server.schemas import State
+from zctui.server.workflow import TRANSITIONS, state_label
 
 # The happy path: (who acts, action, body).
 PATH = [
@@ -64,7 +67,13 @@ def test_r2_5_self_review_only_where_the_unit_may(world: World) -> None:
     body = {"year": this_year(), "series": "230.zy", "title": "232", "review_mode": "self_review"}
     refused = world.client().post("/applications", json=body, headers=world.ready("applicant_a"))
     assert refused.status_code == 422 and "R2.5" in refused.json()["detail"]
-    allowed = world.client().post("/applications", json=body, headers=world.ready("applicant_b"))
+    assert load_catalog().self_review_rule in refused.json()["detail"]  # the guide's words
+    # 沧州市人民医院 is on methods.yaml's list for its health series at 正高/副高, not 中级:
+    # the same list the checklist reads.
+    h = world.ready("applicant_b")
+    middle = world.client().post("/applications", json={**body, "title": "233"}, headers=h)
+    assert middle.status_code == 422 and "R2.5" in middle.json()["detail"]
+    allowed = world.client().post("/applications", json=body, headers=h)
     assert allowed.status_code == 201
 
 
@@ -82,7 +91,7 @@ def test_r12_every_transition_legal_and_illegal(world: World, tmp_path: Path) ->
             # The office does not see what units have not forwarded yet: not found, not 409.
             assert r.status_code in (404, 409), (state, other, r.text)
             if r.status_code == 409:
-                assert STATE_LABEL[state] in r.json()["detail"]
+                assert state_label(state) in r.json()["detail"]
                 assert t.label in r.json()["detail"]
         r = c.post(f"/applications/{app_id}/{action}", json=body, headers=heads[who])
         assert r.status_code == 200, (action, r.text)
@@ -178,3 +187,13 @@ def test_two_admins_opening_at_once_make_one_transition(world: World, tmp_path: 
     c.post(f"/applications/{app_id}/submit", headers=ha)
     results = [c.post(f"/applications/{app_id}/open", headers=hu).status_code for _ in range(2)]
     assert sorted(results) == [200, 409]
+
+
+def test_r12_states_are_values_yaml_workflow_states() -> None:
+    """The API's State, the transitions and the TUI's labels name the same states."""
+    codes = [i.code for i in load_catalog().values("workflow_state").items]
+    assert list(typing.get_args(State)) == codes
+    for t in TRANSITIONS.values():
+        assert t.target in codes, t
+        assert set(t.sources) <= set(codes), t
+    assert state_label("draft") == "填报中"  # values.yaml's label, not a second list

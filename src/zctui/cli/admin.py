@@ -3,7 +3,6 @@ server's database directly (for the first office account, and for scripts)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from zctui.cli.serve import DB_HELP
+from zctui.domain.validators import DEFAULT_PASSWORD
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,10 +60,6 @@ def unit(
     parent: Annotated[str | None, typer.Option(help="上级单位的名称或编号")] = None,
     city: Annotated[str, typer.Option(help="所在市（默认同上级单位）")] = "",
     uscc: Annotated[str | None, typer.Option(help="统一社会信用代码（可选）")] = None,
-    self_review: Annotated[
-        str | None,
-        typer.Option(help='可自主评审的系列和级别，JSON：[{"series":["230.zy"],"levels":[2]}]'),
-    ] = None,
     db: DbOpt = None,
 ) -> None:
     """新建单位（职改办 → 主管部门 → 用人单位）。"""
@@ -71,17 +67,13 @@ def unit(
 
     with _open(db) as (session, _):
         try:
-            entries = json.loads(self_review) if self_review else None
-            made = create_unit(
-                session, name=name, kind=kind, city=city, parent=parent, uscc=uscc,
-                self_review=entries,
-            )  # fmt: skip
-        except (AdminError, json.JSONDecodeError) as exc:
+            made = create_unit(session, name=name, kind=kind, city=city, parent=parent, uscc=uscc)
+        except AdminError as exc:
             _fail(exc)
         typer.echo(f"已创建单位「{made.name}」 {made.id}")
 
 
-@admin_app.command("user")
+@admin_app.command("user", help=f"新建帐号：初始密码 {DEFAULT_PASSWORD}，首次登录须修改。")
 def user(
     id_number: Annotated[str, typer.Argument(help="身份证号（即登录帐号）")],
     name: Annotated[str, typer.Argument(help="姓名")],
@@ -92,7 +84,6 @@ def user(
     phone: Annotated[str | None, typer.Option(help="手机号")] = None,
     db: DbOpt = None,
 ) -> None:
-    """新建帐号：初始密码 88888888，首次登录须修改。"""
     from zctui.server.admin import AdminError, create_account
 
     with _open(db) as (session, sec):
@@ -102,7 +93,9 @@ def user(
             )
         except AdminError as exc:
             _fail(exc)
-        typer.echo(f"已创建帐号「{made.name}」（{made.role}），初始密码 88888888，首次登录须修改")
+        typer.echo(
+            f"已创建帐号「{made.name}」（{made.role}），初始密码 {DEFAULT_PASSWORD}，首次登录须修改"
+        )
 
 
 @admin_app.command("import")
@@ -126,11 +119,13 @@ def import_csv(
         raise typer.Exit(1 if report.problems else 0)
 
 
-@admin_app.command("reset-password")
+@admin_app.command(
+    "reset-password",
+    help=f"把密码重置为 {DEFAULT_PASSWORD}（R1.3）；下次登录须修改，已登录的会话全部失效。",
+)
 def reset_password(
     id_number: Annotated[str, typer.Argument(help="身份证号")], db: DbOpt = None
 ) -> None:
-    """把密码重置为 88888888（R1.3）；下次登录须修改，已登录的会话全部失效。"""
     from zctui.server.admin import AdminError
     from zctui.server.admin import reset_password as reset
 
@@ -139,4 +134,4 @@ def reset_password(
             made = reset(session, sec, id_number)
         except AdminError as exc:
             _fail(exc)
-        typer.echo(f"已将「{made.name}」的密码重置为 88888888，下次登录须修改")
+        typer.echo(f"已将「{made.name}」的密码重置为 {DEFAULT_PASSWORD}，下次登录须修改")

@@ -24,6 +24,8 @@ from stdnum.cn import ric as _stdnum_ric
 from stdnum.cn import uscc as _stdnum_uscc
 
 __all__ = [
+    "DEFAULT_PASSWORD",
+    "PASSWORD_RULE",
     "IdFacts",
     "check_chsi_code",
     "check_cn_number",
@@ -46,6 +48,7 @@ __all__ = [
     "check_year",
     "check_year_month",
     "count_lines",
+    "id_clean",
     "id_number_facts",
     "parse_date",
     "parse_journal_numbers",
@@ -113,7 +116,8 @@ def _id_check_digit(first17: str) -> str:
         return "?"
 
 
-def _id_clean(value: object) -> str:
+def id_clean(value: object) -> str:
+    """An ID number as stored and compared: NFKC (full-width → ASCII), no spaces, X upper."""
     return _compact(value).upper()
 
 
@@ -135,7 +139,7 @@ def _gender_code(gender: str | None) -> str | None:
 
 def id_number_facts(value: str) -> IdFacts | None:
     """Birth date and gender of a valid 18-digit ID number (checksum and date), else None."""
-    number = _id_clean(value)
+    number = id_clean(value)
     if not _ID_RE.fullmatch(number):
         return None
     if _id_check_digit(number[:17]) != number[17]:
@@ -155,7 +159,7 @@ def check_id_number(
 ) -> str | None:
     """R3.1 证件号码 (居民身份证): 18 characters, GB 11643 check digit, real birth date,
     province code; agrees with ``gender`` ("1"/"2", or 男/女) and ``birth_date`` when given."""
-    number = _id_clean(value)
+    number = id_clean(value)
     if not number:
         return None
     today = today or date.today()
@@ -512,7 +516,7 @@ def check_uscc(value: str) -> str | None:
 
 
 _PW_ALLOWED = frozenset(string.ascii_letters + string.digits + string.punctuation)
-_PW_RULE = "8–20 位，须同时包含英文字母、数字和特殊符号（如 # @ ! % 等）"
+PASSWORD_RULE = "8–20 位，须同时包含英文字母、数字和特殊符号（如 # @ ! % 等）"
 DEFAULT_PASSWORD = "88888888"
 
 
@@ -533,16 +537,16 @@ def check_password(
     """
     pw = value if isinstance(value, str) else ("" if value is None else str(value))
     if not pw or not pw.strip():
-        return f"请输入新密码：{_PW_RULE}"
+        return f"请输入新密码：{PASSWORD_RULE}"
     if pw == DEFAULT_PASSWORD:
-        return f"不能继续使用初始密码 88888888，请设置新密码：{_PW_RULE}"
+        return f"不能继续使用初始密码 88888888，请设置新密码：{PASSWORD_RULE}"
     bad = [c for c in pw if c not in _PW_ALLOWED]
     if bad:
         what = "空格" if bad[0].isspace() else f"「{_shown(bad[0])}」"
         return f"密码只能使用英文字母、数字和英文特殊符号，不能包含空格、汉字或全角字符，发现{what}"
     if not 8 <= len(pw) <= 20:
         return f"密码长度应为 8–20 位，当前为 {len(pw)} 位"
-    ident = _id_clean(id_number) if id_number else ""
+    ident = id_clean(id_number) if id_number else ""
     if ident and len(ident) >= 6 and ident.lower() in pw.lower():
         return "密码不能与身份证号相同或包含身份证号，请换一个不易被猜到的密码"
     if birth_date is None and ident:

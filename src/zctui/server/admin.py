@@ -7,15 +7,20 @@ import csv
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number, check_uscc
+from zctui.domain.validators import (
+    DEFAULT_PASSWORD,
+    check_id_number,
+    check_mobile,
+    check_uscc,
+    id_clean,
+)
 from zctui.server.models import ROLES, UNIT_KINDS, Account, Unit
-from zctui.server.security import Security, audit, mask_id, normalise_id
+from zctui.server.security import Security, audit, mask_id
 
 
 class AdminError(ValueError):
@@ -40,7 +45,6 @@ def create_unit(
     city: str = "",
     parent: str | None = None,
     uscc: str | None = None,
-    self_review: list[dict[str, Any]] | None = None,
 ) -> Unit:
     if kind not in UNIT_KINDS:
         raise AdminError(f"单位类型应为 {'、'.join(UNIT_KINDS)} 之一，当前为「{kind}」")
@@ -55,7 +59,6 @@ def create_unit(
         city=city or (parent_unit.city if parent_unit else ""),
         parent_id=parent_unit.id if parent_unit else None,
         uscc=uscc.strip().upper() if uscc else None,
-        self_review=self_review or [],
     )
     db.add(unit)
     audit(db, "unit.created", reason=unit.name)
@@ -78,7 +81,9 @@ def create_account(
         raise AdminError(f"角色应为 {'、'.join(ROLES)} 之一，当前为「{role}」")
     if msg := check_id_number(id_number):
         raise AdminError(msg)
-    ident = normalise_id(id_number)
+    if phone and (msg := check_mobile(phone)):
+        raise AdminError(msg)
+    ident = id_clean(id_number)
     if db.scalars(select(Account).where(col(Account.id_number) == ident)).first():
         raise AdminError(f"身份证号 {mask_id(ident)} 已有帐号")
     unit_row = find_unit(db, unit) if unit else None
@@ -89,7 +94,7 @@ def create_account(
         name=name.strip(),
         role=role,
         unit_id=unit_row.id if unit_row else None,
-        phone=phone or None,
+        phone=phone.strip() if phone and phone.strip() else None,
         password_hash=sec.hash(DEFAULT_PASSWORD),
     )
     db.add(account)
@@ -127,7 +132,7 @@ def import_applicants(db: Session, sec: Security, lines: Iterable[str], unit: st
 
 
 def reset_password(db: Session, sec: Security, id_number: str) -> Account:
-    ident = normalise_id(id_number)
+    ident = id_clean(id_number)
     account = db.scalars(select(Account).where(col(Account.id_number) == ident)).first()
     if account is None:
         raise AdminError(f"找不到身份证号为 {mask_id(ident)} 的帐号")

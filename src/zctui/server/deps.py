@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from zctui.domain.validators import PASSWORD_RULE
 from zctui.server.db import get_session
 from zctui.server.models import Account, AuthSession, Unit
 from zctui.server.security import Security
@@ -21,7 +22,7 @@ from zctui.server.settings import Network
 DB = Annotated[Session, Depends(get_session)]
 
 NOT_LOGGED_IN = "未登录或登录已过期，请重新登录"
-MUST_CHANGE = "您还在使用初始密码，请先修改密码（8–20 位，须含英文字母、数字和特殊符号）后再操作"
+MUST_CHANGE = f"您还在使用初始密码，请先修改密码后再操作；新密码{PASSWORD_RULE}"
 FORBIDDEN = "您的帐号无权执行此操作"
 
 

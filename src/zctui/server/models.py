@@ -28,17 +28,6 @@ class ServerModel(SQLModel, registry=registry()):
 
 ROLES = ("applicant", "unit_admin", "helpdesk", "office")
 UNIT_KINDS = ("office", "department", "unit")  # 职改办 → 主管部门 → 用人单位
-STATES = (
-    "draft",
-    "submitted",
-    "unit_opened",
-    "unit_returned",
-    "unit_approved",
-    "office_review",
-    "approved",
-    "rejected",
-    "certificate_issued",
-)
 
 
 class Unit(ServerModel, table=True):
@@ -48,8 +37,6 @@ class Unit(ServerModel, table=True):
     name: str = Field(index=True)
     city: str = ""
     uscc: str | None = Field(default=None, unique=True)  # 统一社会信用代码, optional
-    # R2.5: [{"series": [...], "levels": [...]}] this unit may review itself (自主评审).
-    self_review: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 

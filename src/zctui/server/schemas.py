@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from zctui.domain.validators import check_mobile
 
 # Bounded paging: a huge offset is a 422, not a database overflow.
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
@@ -105,6 +107,16 @@ class UserIn(In):
     id_number: str = Field(min_length=15, max_length=20)
     name: str = Field(min_length=1, max_length=50)
     phone: str | None = Field(default=None, max_length=20)
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        """R3.1: the validator the TUI uses for 手机号码; its Chinese message is the 422's."""
+        if value is None or not value.strip():
+            return None
+        if msg := check_mobile(value):
+            raise ValueError(msg)
+        return value.strip()
 
 
 class UserOut(Out):

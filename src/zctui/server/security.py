@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from zctui.domain.models import utcnow
-from zctui.domain.validators import DEFAULT_PASSWORD
+from zctui.domain.validators import DEFAULT_PASSWORD, id_clean
 from zctui.server.models import (
     Account,
     Audit,
@@ -58,10 +58,6 @@ class LoginRefused(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def normalise_id(id_number: str) -> str:
-    return "".join(id_number.split()).upper()
 
 
 def mask_id(id_number: str | None) -> str | None:
@@ -134,7 +130,7 @@ class Security:
     ) -> tuple[Account, str]:
         s = self.settings
         now = utcnow()
-        ident = normalise_id(id_number)
+        ident = id_clean(id_number)
         key = self.account_key(ident)
         account = db.scalars(select(Account).where(col(Account.id_number) == ident)).first()
         self._refuse_if_throttled(db, key, address, account, now)

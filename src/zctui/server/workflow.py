@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATE_LABEL = {
-    "draft": "草稿",
-    "submitted": "已提交，待单位审核",
-    "unit_opened": "单位审核中",
-    "unit_returned": "单位退回修改",
-    "unit_approved": "单位审核通过",
-    "office_review": "职改办审核中",
-    "approved": "评审通过",
-    "rejected": "评审未通过",
-    "certificate_issued": "证书已发放",
-}
+from zctui.data.catalog import load_catalog
+
+
+def state_label(state: str) -> str:
+    """The state's label as the TUI shows it (values.yaml, workflow_state)."""
+    return load_catalog().values("workflow_state").label_of(state)
 
 
 @dataclass(frozen=True)
@@ -43,7 +38,6 @@ TRANSITIONS = {
         Transition("issue", "发放证书", ("approved",), "certificate_issued", ("office",)),
     )
 }
-EDITABLE = ("draft", "unit_returned")
 
 
 def refusal(action: str, state: str, role: str) -> str | None:
@@ -52,9 +46,9 @@ def refusal(action: str, state: str, role: str) -> str | None:
     if role not in t.roles:
         return f"「{t.label}」只能由{_ROLE_LABEL[t.roles[0]]}操作，您的帐号无权执行"
     if state not in t.sources:
-        allowed = "、".join(f"「{STATE_LABEL[s]}」" for s in t.sources)
+        allowed = "、".join(f"「{state_label(s)}」" for s in t.sources)
         return (
-            f"申报当前状态为「{STATE_LABEL[state]}」，不能「{t.label}」："
+            f"申报当前状态为「{state_label(state)}」，不能「{t.label}」："
             f"只有处于{allowed}状态的申报才可以{t.label}"
         )
     return None

@@ -29,7 +29,7 @@ from zctui.server.schemas import (
     State,
 )
 from zctui.server.security import audit, mask_id
-from zctui.server.workflow import STATE_LABEL, TRANSITIONS, refusal
+from zctui.server.workflow import TRANSITIONS, refusal
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -81,10 +81,11 @@ def create_application(body: ApplicationIn, db: DB, c: Me) -> ApplicationOut:
     if unit is None:
         raise HTTPException(409, "您的帐号尚未归属任何单位，请联系单位管理员")
     if body.review_mode == "self_review" and not _may_self_review(unit, body):
+        # The same list and the same words as the checklist (methods.yaml, R2.5).
         raise HTTPException(
             422,
-            f"「{unit.name}」不在可自主评审的单位之列（或该系列、级别不可自主评审），"
-            "评审方式请选择「评审」（R2.5）",
+            f"「{unit.name}」的此系列和等级不能选“自主评审”（R2.5）："
+            + load_catalog().self_review_rule,
         )
     person_id = content.person_for(db, me.id_number, me.name)
     settings = body.model_dump(exclude={"id"})
@@ -111,15 +112,13 @@ def create_application(body: ApplicationIn, db: DB, c: Me) -> ApplicationOut:
 
 
 def _may_self_review(unit: Unit, body: ApplicationIn) -> bool:
-    title = None
-    series = load_catalog().series_by_code(body.series or "")
-    if series is not None and body.title:
-        title = series.title(body.title)
-    level = title.level if title else None
-    return any(
-        body.series in entry.get("series", ()) and level in entry.get("levels", ())
-        for entry in unit.self_review
-    )
+    """The catalog's list (methods.yaml), as the checklist's R2.5 assertion reads it."""
+    catalog = load_catalog()
+    series = catalog.series_by_code(body.series or "")
+    title = series.title(body.title) if series is not None and body.title else None
+    if series is None or title is None:
+        return False
+    return catalog.may_self_review(unit.city, unit.name, series.code, title.level)
 
 
 @router.get("/{app_id}", responses=ERRORS)
@@ -229,6 +228,3 @@ def _missing(result: Checklist) -> Refused:
     return Refused(
         422, f"申报还有 {len(missing)} 项未完成，补齐后才能提交（见 missing 列表）", missing
     )
-
-
-__all__ = ["STATE_LABEL", "router"]

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlmodel import col
 
-from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number
+from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number, id_clean
 from zctui.server import access
 from zctui.server.deps import DB, Caller, Me, role, security_of
 from zctui.server.models import Account, Unit
 from zctui.server.schemas import Limit, Offset, Problem, UnitOut, UserIn, UserOut
-from zctui.server.security import audit, mask_id, mask_phone, normalise_id
+from zctui.server.security import audit, mask_id, mask_phone
 
 router = APIRouter(tags=["users"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -54,7 +54,7 @@ def create_applicant(
     """A unit admin opens an applicant account in its own unit, on the default password."""
     if msg := check_id_number(body.id_number):
         raise HTTPException(422, msg)
-    ident = normalise_id(body.id_number)
+    ident = id_clean(body.id_number)
     if db.scalars(select(Account).where(col(Account.id_number) == ident)).first():
         raise HTTPException(409, "该身份证号已有帐号，无需重复创建；如忘记密码请重置密码")
     account = Account(

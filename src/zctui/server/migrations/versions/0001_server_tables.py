@@ -84,7 +84,6 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("city", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("uscc", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("self_review", sa.JSON(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"],
