@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from zctui.server.compression import Compression
 from zctui.server.db import make_engine, migrate, read_engine
 from zctui.server.deps import Refused
 from zctui.server.routers import applications, auth, public, users
@@ -133,8 +134,12 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         app.include_router(r)
     _handlers(app)
 
+    # Outermost first: BodyLimit caps the bytes as they arrive, AccessLog logs every answer
+    # (a refused coding too), Compression caps what a body unpacks to, at the same limit.
+    limit = settings.max_body_bytes
+    app.add_middleware(Compression, limit=limit, too_large=TOO_LARGE.format(limit=limit))
     app.add_middleware(AccessLog)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=limit)
     return app
 
 
