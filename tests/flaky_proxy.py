@@ -62,6 +62,7 @@ class FlakyProxy:
         self._lock = threading.Lock()
         self.links: list[Link] = []
         self.up = self.down = 0
+        self.accepts = 0  # connections accepted since the counters were last reset
         self.resets_made = self.drops_made = 0
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="flaky-proxy")
@@ -94,10 +95,6 @@ class FlakyProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def accepts(self) -> int:
-        return len(self.links)
-
     def reset_next_request(self, after: int = 0, times: int = 1) -> None:
         with self._lock:
             self._resets += [after] * times
@@ -121,7 +118,7 @@ class FlakyProxy:
 
     def reset_counters(self) -> None:
         with self._lock:
-            self.up = self.down = 0
+            self.up = self.down = self.accepts = 0
             self.resets_made = self.drops_made = 0
             self.links = [link for link in self.links if not link.closed]
             for link in self.links:
@@ -135,6 +132,7 @@ class FlakyProxy:
         link = Link()
         with self._lock:
             self.links.append(link)
+            self.accepts += 1
         try:
             s_reader, s_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -239,8 +237,7 @@ class FlakyProxy:
         step = max(1, int(self.bandwidth / 10)) if self.bandwidth else len(data) or 1
         for i in range(0, len(data), step):
             piece = data[i : i + step]
-            writer.write(piece)
-            await writer.drain()
+            # Counted before it is written: once the peer can read it, it is in the count.
             with self._lock:
                 if direction == "up":
                     self.up += len(piece)
@@ -248,6 +245,8 @@ class FlakyProxy:
                 else:
                     self.down += len(piece)
                     link.down += len(piece)
+            writer.write(piece)
+            await writer.drain()
             if self.bandwidth:
                 await asyncio.sleep(len(piece) / self.bandwidth)
 

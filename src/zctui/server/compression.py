@@ -6,7 +6,7 @@ arrive; this caps what they unpack to, so a bomb is refused before it is unpacke
 unknown coding is a 415 that names the ones we take; a client then sends plainer ones.
 
 Responses: compressed with the best coding the request's Accept-Encoding allows, when the
-whole body comes in one piece of at least `codec.MIN_SIZE` bytes and is JSON or text.
+whole body comes in one piece of at least `codec.MIN_SIZE[coding]` bytes and is JSON or text.
 Never compressed: files (`application/octet-stream`, `application/pdf`, images), ranges
 (`Content-Range`, 206) and streamed bodies, so a resumed download's byte offsets stay the
 file's own.
@@ -95,7 +95,7 @@ class _Encoder:
             start, self.start = self.start, None
             self.passing = True
             body = message.get("body", b"")
-            if message.get("more_body", False) or len(body) < codec.MIN_SIZE:
+            if message.get("more_body", False) or len(body) < codec.MIN_SIZE[self.coding]:
                 await self.send(start)  # streamed, or too small to pay
                 await self.send(message)
                 return

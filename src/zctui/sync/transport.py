@@ -7,7 +7,8 @@ header bytes, compressed bodies both ways, and retries that ride out a flaky lin
   default); the request line, Host, Authorization, Content-Type/-Length and the codings.
 - **Codings** (`zctui.domain.codec`): request bodies in the best coding the server has not
   refused (a 415 drops that one and the body is sent again in the next), responses decoded
-  here, `zstd-d1` too, which httpx does not know. The shared `http` client (for the blob
+  here, `zstd-d1` too, which httpx does not know. Once the server has answered in one
+  coding, only that one is asked for. The shared `http` client (for the blob
   uploader, which sets its own headers) asks only for codings httpx decodes itself.
 - **Retries** (tenacity): jittered exponential backoff on network errors, 408, 429 and
   5xx, honouring Retry-After; never on another 4xx (the answer would be the same). After
@@ -46,6 +47,7 @@ RETRY_STATUS = frozenset({408, 429})
 # Errors of the link, not of the request: ConnectError, ReadError, WriteError, timeouts,
 # a connection closed before the answer (RemoteProtocolError).
 RETRY_ERRORS = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+WIDEN_AT = 1024  # an answer this big came uncompressed: offer every coding again
 HTTPX_CODINGS = "zstd,gzip"  # what httpx decodes by itself (zstd: with `zstandard` installed)
 
 
@@ -75,8 +77,9 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.encodings = codec.available() if encodings is None else encodings
+        self.encodings = codec.client_offer() if encodings is None else encodings
         self._send_codings = list(self.encodings)  # narrowed by a server's 415
+        self._accept = codec.accept_header(self.encodings)  # narrowed to the server's pick
         self.max_response_bytes = max_response_bytes
         self.http = httpx.Client(
             base_url=self.base_url,
@@ -122,7 +125,7 @@ class Transport:
             coding = self._send_codings[0] if self._send_codings else None
             headers = {"Content-Type": "application/json"}
             content = body
-            if coding is not None and len(body) >= codec.MIN_SIZE:
+            if coding is not None and len(body) >= codec.MIN_SIZE[coding]:
                 content = codec.compress(body, coding)
                 headers["Content-Encoding"] = coding
             else:
@@ -140,7 +143,7 @@ class Transport:
     def _send(
         self, method: str, path: str, content: bytes | None, headers: dict[str, str]
     ) -> httpx.Response:
-        headers.setdefault("Accept-Encoding", codec.accept_header(self.encodings))
+        headers.setdefault("Accept-Encoding", self._accept)
         request = self.http.build_request(method, path, content=content, headers=headers)
         try:
             return self._retrying(self._once, request)
@@ -164,6 +167,12 @@ class Transport:
             r.close()
         self.received_bytes += len(raw)
         coding = r.headers.get("content-encoding", "").strip().lower()
+        if coding in self.encodings:
+            # The server picks the same coding every time: ask only for that one from now
+            # on (11 bytes a request; a no-change sync has a 450-byte budget).
+            self._accept = coding
+        elif len(raw) >= WIDEN_AT and self._accept != codec.accept_header(self.encodings):
+            self._accept = codec.accept_header(self.encodings)  # it stopped: offer them all
         if not coding or coding == "identity":
             content = raw
         else:
