@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -177,3 +178,35 @@ def complete_application(world: World, headers: dict[str, str], tmp_path: Path) 
         content.put_rows(db, rows)
         db.commit()
     return str(local.id)
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """The app under uvicorn in a thread on 127.0.0.1 (a free port): real TCP, so a test
+    can cut connections. Yields the base URL; stops the server afterwards."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    from zctui.server.app import UVICORN_OPTIONS
+
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", **UVICORN_OPTIONS)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

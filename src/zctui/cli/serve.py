@@ -21,7 +21,7 @@ def serve(
     """启动服务端：帐号与登录、审核流程、审计（OpenAPI 文档在 /docs）。"""
     import uvicorn
 
-    from zctui.server.app import create_app
+    from zctui.server.app import UVICORN_OPTIONS, create_app
     from zctui.server.settings import ServerSettings
 
     overrides: dict[str, object] = {}
@@ -39,6 +39,8 @@ def serve(
         import os
 
         os.environ["ZCTUI_SERVER_DB_URL"] = settings.db_url
+        if settings.blobs_dir:
+            os.environ["ZCTUI_SERVER_BLOBS_DIR"] = str(settings.blobs_dir)
         os.environ.setdefault("ZCTUI_SERVER_SECRET", settings.secret)
         uvicorn.run(
             "zctui.server.app:create_app",
@@ -46,8 +48,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            access_log=False,  # it prints query strings; ours logs the route template only
-            proxy_headers=False,  # X-Forwarded-For is ours to judge (trusted_proxies)
+            **UVICORN_OPTIONS,
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, proxy_headers=False)
+    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
