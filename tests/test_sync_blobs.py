@@ -416,3 +416,54 @@ def test_issue6_only_writing_roles_upload(bw: World, tmp_path: Path) -> None:
         assert r.status_code == 403
     assert not server_store(bw).has(sha)
     assert c.post("/v1/blobs/missing", json={"sha256": [sha]}).status_code == 401
+
+
+def test_issue6_simultaneous_chunks_for_one_upload_do_not_interleave(
+    bw: World, relay: Relay
+) -> None:
+    """The same first chunk sent eight times at once (retries racing their originals): one
+    is appended, the others are told where the server stands (409); never twice."""
+    h = bw.ready("applicant_a")
+    data = os.urandom(600_000)
+    sha = hashlib.sha256(data).hexdigest()
+    first = data[:300_000]
+    start = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def send() -> None:
+        with http(relay.url, h) as c:
+            start.wait()
+            r = c.patch(
+                f"/v1/blobs/{sha}/upload", content=first, headers=chunk_headers(0, 600_000, first)
+            )
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [204] + [409] * 7
+    with http(relay.url, h) as c:
+        assert upload_offset(c, sha, h) == 300_000
+
+
+def test_issue6_a_slow_download_holds_no_database_slot(bw: World, tmp_path: Path) -> None:
+    """A download to a reader who stops reading (a 20 KB/s link) must not keep a database
+    slot: with a pool of one, other requests are answered meanwhile."""
+    bw.app.state.settings.db_pool_size = 1
+    ha = bw.ready("applicant_a")
+    data = os.urandom(20 * MB)  # more than the socket buffers hold: the stream stalls
+    sha = server_store(bw).put(data)
+    attach(bw, open_application(bw, ha), sha, len(data))
+    with (
+        live_server(bw.app) as url,
+        http(url, ha) as reader,
+        http(url, ha) as other,
+        reader.stream("GET", f"/v1/blobs/{sha}") as r,
+    ):
+        assert r.status_code == 200
+        next(r.iter_bytes(64 * 1024))  # then stop reading
+        other.timeout = httpx.Timeout(5)
+        assert other.post("/v1/blobs/missing", json={"sha256": [sha]}).json() == {"missing": []}
+        assert other.get(f"/v1/blobs/{sha}", headers={"Range": "bytes=0-9"}).content == (data[:10])

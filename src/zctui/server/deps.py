@@ -20,10 +20,6 @@ from zctui.server.security import Security
 from zctui.server.settings import Network
 
 DB = Annotated[Session, Depends(get_session)]
-# A session for the handler alone: closed, and its place at the gate given back, when the
-# handler returns, before the response is sent. For answers that stream for minutes to a
-# slow link (an attachment's bytes): DB would hold both until the last byte.
-BriefDB = Annotated[Session, Depends(get_session, scope="function")]
 
 NOT_LOGGED_IN = "未登录或登录已过期，请重新登录"
 MUST_CHANGE = f"您还在使用初始密码，请先修改密码后再操作；新密码{PASSWORD_RULE}"
@@ -88,18 +84,6 @@ def _bearer(request: Request) -> str | None:
 
 def caller_even_must_change(request: Request, db: DB) -> Caller:
     """The caller, also while still on the default password (only change-password uses it)."""
-    return _identify(request, db)
-
-
-def brief_caller(request: Request, db: BriefDB) -> Caller:
-    """The caller, as `Me`, from a BriefDB session (for streamed answers)."""
-    c = _identify(request, db)
-    if c.account.must_change:
-        raise HTTPException(403, MUST_CHANGE)
-    return c
-
-
-def _identify(request: Request, db: Session) -> Caller:
     token = _bearer(request)
     found = security_of(request).session_account(db, token) if token else None
     if found is None:
