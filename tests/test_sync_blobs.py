@@ -209,8 +209,8 @@ def test_issue6_a_blob_the_server_has_costs_one_small_exchange(
 
 
 def test_issue6_push_reports_each_blob(bw: World, relay: Relay, tmp_path: Path) -> None:
-    """push: one blob the server has, one it lacks, one missing locally (it cannot be sent,
-    and says so in Chinese); the others are not held up by it."""
+    """push: one blob the server has, one it lacks, one missing locally and one that is no
+    digest at all (they cannot be sent, and say why in Chinese); the others are not held up."""
     headers = bw.ready("applicant_a")
     blobs, have = local_blob(tmp_path, 10_000)
     lack = blobs.put(os.urandom(600_000))
@@ -219,11 +219,12 @@ def test_issue6_push_reports_each_blob(bw: World, relay: Relay, tmp_path: Path) 
     with http(relay.url, headers) as c:
         seen: list[tuple[str, int, int]] = []
         out = BlobUploader(c, blobs).push(
-            [have, lack, gone], lambda s, d, t: seen.append((s, d, t))
+            [have, lack, gone, "C:/scan.pdf"], lambda s, d, t: seen.append((s, d, t))
         )
     assert out[have] == PushOutcome("present")
     assert out[lack] == PushOutcome("uploaded")
     assert out[gone].status == "failed" and "请重新添加该附件" in (out[gone].message or "")
+    assert "应为 64 位小写十六进制" in (out["C:/scan.pdf"].message or "")
     assert seen[-1] == (lack, 600_000, 600_000)
     assert server_store(bw).read(lack) == blobs.read(lack)
 

@@ -135,7 +135,9 @@ class BlobUploader:
         outcomes: dict[str, PushOutcome] = {}
         local = []
         for sha in wanted:
-            if self.blobs.has(sha):
+            if not _is_digest(sha):
+                outcomes[sha] = PushOutcome("failed", BAD_DIGEST.format(value=str(sha)[:70]))
+            elif self.blobs.has(sha):
                 local.append(sha)
             else:
                 outcomes[sha] = PushOutcome("failed", LOCAL_MISSING.format(short=sha[:12]))
@@ -333,9 +335,13 @@ def _offset(r: httpx.Response) -> int:
     return int(value)
 
 
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(SHA256_PATTERN.strip("^$"), value) is not None
+
+
 def _check_digest(value: str) -> None:
-    if not isinstance(value, str) or not re.fullmatch(SHA256_PATTERN.strip("^$"), value):
-        raise BlobTransferError(BAD_DIGEST.format(value=value[:70]))
+    if not _is_digest(value):
+        raise BlobTransferError(BAD_DIGEST.format(value=str(value)[:70]))
 
 
 def _digest_of(path: Path) -> str:
