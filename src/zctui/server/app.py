@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zctui.server.db import make_engine, migrate, read_engine
 from zctui.server.deps import Refused
-from zctui.server.routers import applications, auth, public, users
+from zctui.server.routers import applications, auth, public, sync, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
 
@@ -129,7 +129,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     app.state.settings = settings
     app.state.security = Security(settings)
-    for r in (auth.router, users.router, applications.router, public.router):
+    for r in (auth.router, users.router, applications.router, public.router, sync.router):
         app.include_router(r)
     _handlers(app)
 
