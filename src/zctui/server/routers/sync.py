@@ -173,7 +173,7 @@ def _audit(db: DB, c: Me, body: SyncIn, results: list[Result]) -> None:
 
 @router.get(
     "/app/{app_id}",
-    responses={401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}},
+    responses={code: {"model": Problem} for code in (401, 403, 404, 422)},
 )
 def bootstrap(app_id: uuid.UUID, db: DB, c: Me) -> Snapshot:
     """Every row of one application, for a client that sees it late (the office, once it

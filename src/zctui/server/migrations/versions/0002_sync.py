@@ -7,6 +7,7 @@ Revises: 0001
 Create Date: 2026-11-27 05:10:00
 """
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -93,11 +94,18 @@ def _number_existing_rows(change: sa.Table) -> int:
         for row in rows:
             n += 1
             bind.execute(sa.update(t).where(t.c.id == row[0]).values(rev=n))
-            app = row[1] if len(row) > 1 else None
-            entries.append({"table_name": name, "row_id": row[0], "n": n, "application_id": app})
+            app = _uuid(row[1]) if len(row) > 1 else None
+            entries.append(
+                {"table_name": name, "row_id": _uuid(row[0]), "n": n, "application_id": app}
+            )
         if entries:
             op.bulk_insert(change, entries)
     return n
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    # Reflected SQLite columns hand back the stored hex text; PostgreSQL gives UUIDs.
+    return None if value is None else uuid.UUID(str(value))
 
 
 def downgrade() -> None:
