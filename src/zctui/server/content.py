@@ -68,4 +68,4 @@ def put_rows(db: Session, rows: Iterable[SQLModel]) -> None:
         values: dict[str, Any] = {c.name: getattr(row, c.name) for c in table.columns}
         values["rev"] = n = changes.next_change(db)
         db.execute(insert(table).values(**values))
-        changes.record_change(db, table.name, values["id"], values["application_id"], n)
+        changes.record_change(db, table.name, values["id"], values.get("application_id"), n)

@@ -127,16 +127,42 @@ def _same(a: Any, b: Any) -> bool:
 # ---------------------------------------------------------------------- the pusher
 class Pusher:
     def __init__(
-        self, db: Session, account: Account, unit: Unit | None, client: uuid.UUID, address: str
+        self,
+        db: Session,
+        numbers: changes.Block,
+        account: Account,
+        unit: Unit | None,
+        client: uuid.UUID,
+        address: str,
     ) -> None:
-        self.db, self.account, self.unit, self.client = db, account, unit, client
-        self.address = address
+        self.db, self.numbers, self.account, self.unit = db, numbers, account, unit
+        self.client, self.address = client, address
+        # Per request: the applications already checked, and the changes to record. The
+        # router calls `kept` once a mutation's savepoint is released and `flush` before
+        # the commit: one upsert for the batch instead of one per mutation.
+        self._apps: dict[uuid.UUID, Application] = {}
+        self._staged: list[changes.Entry] = []
+        self._kept: dict[tuple[str, uuid.UUID], changes.Entry] = {}
 
     def apply(self, m: Mutation) -> Result:
+        self._staged = []
+        if m.t == "application":
+            self._apps.clear()  # its state or tombstone may change: read it again
         try:
             return self._apply(m)
         except _Stop as stop:
             return Result(seq=m.seq, st=stop.st, msg=stop.msg, theirs=stop.theirs)
+
+    def kept(self) -> None:
+        for e in self._staged:
+            self._kept[(e.table, e.row_id)] = e
+        self._staged = []
+
+    def flush(self) -> None:
+        """Record the kept changes and move the counter past them (before the commit)."""
+        changes.record_changes(self.db, list(self._kept.values()))
+        self._kept.clear()
+        self.numbers.save()
 
     # ------------------------------------------------------------------ dispatch
     def _apply(self, m: Mutation) -> Result:
@@ -185,12 +211,15 @@ class Pusher:
         editable); the same refusal whether it does not exist or is not theirs."""
         if app_id is None:
             _refuse(NOT_FOUND)
-        q = access.applications(self.db, self.account, deleted=True).where(
-            col(Application.id) == app_id
-        )
-        app = self.db.scalars(q.execution_options(populate_existing=True)).first()
+        app = self._apps.get(app_id)
         if app is None:
-            _refuse(NOT_FOUND)
+            q = access.applications(self.db, self.account, deleted=True).where(
+                col(Application.id) == app_id
+            )
+            app = self.db.scalars(q.execution_options(populate_existing=True)).first()
+            if app is None:
+                _refuse(NOT_FOUND)
+            self._apps[app_id] = app
         if locked and app.state not in EDITABLE_STATES:
             raise _Stop("locked", _locked_message(app.state))
         return app
@@ -226,14 +255,14 @@ class Pusher:
     ) -> Result:
         """Insert or update one row under the next change number. An `ok` row is not sent
         back to its author; a merged one, or one the server filled in, is."""
-        n = changes.next_change(self.db)
+        n = self.numbers.next()
         values = {**values, "rev": n, "updated_at": utcnow()}
         if new:
             self.db.execute(insert(table).values(id=row_id, **values))
         else:
             self.db.execute(update(table).where(table.c.id == row_id).values(**values))
         origin = self.client if st == "ok" and author_has_it else None
-        changes.record_change(self.db, m.t, row_id, app_id, n, origin)
+        self._staged.append(changes.Entry(m.t, row_id, app_id, n, origin))
         return Result(seq=m.seq, st=st, rev=n)
 
     def _existing_insert(

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -64,7 +64,7 @@ def sync(body: SyncIn, db: DB, c: Me) -> Any:
     acked = 0
     results: list[Result] = []
     if body.muts:
-        changes.lock(db)  # before reading anything a mutation decides on
+        numbers = changes.Block(db)  # the lock, before reading anything a mutation decides on
         client = _client(db, body.client, me.id, create=True)
         assert client is not None
         acked = client.acked
@@ -75,7 +75,8 @@ def sync(body: SyncIn, db: DB, c: Me) -> Any:
                 gap = Gap(detail=GAP.format(expected=expected), expected=expected)
                 return JSONResponse(gap.model_dump(), status_code=409)
             expected = max(expected, m.seq + 1)
-        acked, results = _push(db, c, body, acked)
+        acked, results = _push(db, Pusher(db, numbers, c.account, c.unit, body.client, c.address),
+                                body, acked)  # fmt: skip
         client.acked = acked
         client.last_seen = utcnow()
         db.add(client)
@@ -114,7 +115,7 @@ def _client(db: DB, client_id: uuid.UUID, account_id: uuid.UUID, *, create: bool
     return client
 
 
-def _push(db: DB, c: Me, body: SyncIn, acked: int) -> tuple[int, list[Result]]:
+def _push(db: DB, pusher: Pusher, body: SyncIn, acked: int) -> tuple[int, list[Result]]:
     seqs = [m.seq for m in body.muts if m.seq <= acked]
     stored = {
         r.seq: Result.model_validate(r.result)
@@ -124,8 +125,8 @@ def _push(db: DB, c: Me, body: SyncIn, acked: int) -> tuple[int, list[Result]]:
             )
         )
     } if seqs else {}  # fmt: skip
-    pusher = Pusher(db, c.account, c.unit, body.client, c.address)
     results: list[Result] = []
+    fresh: list[Result] = []
     for m in body.muts:
         if m.seq <= acked:
             # Applied before: the same answer (pruned long ago: it was applied, nothing more).
@@ -134,19 +135,24 @@ def _push(db: DB, c: Me, body: SyncIn, acked: int) -> tuple[int, list[Result]]:
         try:
             with db.begin_nested():
                 result = pusher.apply(m)
+            pusher.kept()
         except SQLAlchemyError as exc:  # a value the database refused: this mutation only
             log.warning("sync mutation refused by the database: %s", type(exc).__name__)
             result = Result(seq=m.seq, st="refused", msg=STORE_FAILED)
-        db.add(
-            SyncResult(
-                client_id=body.client,
-                seq=m.seq,
-                result=result.model_dump(mode="json", exclude_none=True),
-            )
-        )
         stored[m.seq] = result
         acked = m.seq
         results.append(result)
+        fresh.append(result)
+    pusher.flush()
+    if fresh:
+        db.execute(
+            insert(SyncResult),
+            [
+                {"client_id": body.client, "seq": r.seq,
+                 "result": r.model_dump(mode="json", exclude_none=True)}
+                for r in fresh
+            ],
+        )  # fmt: skip
     return acked, results
 
 
