@@ -38,7 +38,8 @@ def pull(
 ) -> tuple[list[Change], int, bool]:
     """(changes, next cursor, more). The counter is read before the changes: every change
     numbered up to it has committed (changes.py), so nothing below the new cursor is
-    missed. Rows this client made (`origin`) are skipped: it has them."""
+    missed. Rows this client made (`origin`) are skipped in the query itself, so a page is
+    never only echoes; they still advance the cursor: a short page ends at the counter."""
     top = changes.current(db)
     cursor = min(cursor, top)  # a cursor from elsewhere (a restored server) starts over here
     apps = access.applications(db, account, deleted=True)
