@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zctui.server.blobstore import ServerBlobs
 from zctui.server.db import make_engine, migrate, read_engine
 from zctui.server.deps import Refused
-from zctui.server.routers import applications, auth, blobs, public, users
+from zctui.server.routers import applications, auth, blobs, public, sync, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
 
@@ -144,7 +144,8 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         max_bytes=settings.max_blob_bytes,
         partial_days=settings.partial_upload_days,
     )
-    for r in (auth.router, users.router, applications.router, public.router, blobs.router):
+    routers = (auth, users, applications, public, sync, blobs)
+    for r in (m.router for m in routers):
         app.include_router(r)
     _handlers(app)
 
