@@ -88,7 +88,7 @@ def test_after_the_unit_opens_it_edits_are_refused_kept_and_shown_r12_2(
     admin = world.ready("admin_a")
     assert world.client().post(f"/applications/{app.id}/open", headers=admin).status_code == 200
     info = ws.store.single("basic_info", app.id)
-    before = info.mobile
+    before = ws.store.get("basic_info", info.id).mobile
     ws.store.set_field("basic_info", info.id, "mobile", "13900000000")
     report = ws.sync()
     (issue,) = report.issues
