@@ -75,17 +75,17 @@ def machine(world: World, tmp_path: Path, clients: int) -> type[RuleBasedStateMa
         @rule(i=st.integers(0, clients - 1))
         def sync(self, i: int) -> None:
             typed = {f: self.view[i][f] for f in self.olds[i] if self.view[i][f] != self.olds[i][f]}
-            clash = any(self.server[f] not in (self.olds[i][f], new) for f, new in typed.items())
+            clash = {f for f, new in typed.items() if self.server[f] not in (self.olds[i][f], new)}
             report = self.ws[i].sync()
             issues = [x for x in report.issues if x.row_id == self.row]
             if clash:
                 (issue,) = issues  # detected
                 assert issue.kind == "conflict"
-                assert json.loads(issue.mine) == typed  # kept, as typed
+                assert json.loads(issue.mine) == {f: typed[f] for f in clash}  # kept as typed
                 outbox.settle(self.ws[i].store, issue.id or 0)  # "keep theirs"
             else:
                 assert issues == []
-                self.server.update(typed)  # applied (or already there)
+            self.server.update({f: new for f, new in typed.items() if f not in clash})  # merged
             self.view[i] = dict(self.server)
             self.olds[i] = {}
 

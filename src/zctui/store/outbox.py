@@ -242,6 +242,9 @@ def _result(conn: Connection, m: Mutation, result: Result) -> SyncIssue | None:
             )
         return None
     mine = {k: v[1] for k, v in m.ch.items()}
+    if result.st == "conflict" and result.theirs and m.op == "update":
+        # Fields that did not clash were applied; the issue is about the ones that did.
+        mine = {k: v for k, v in mine.items() if k in result.theirs} or mine
     issue = SyncIssue(
         kind=result.st,
         push_seq=m.seq,
@@ -258,6 +261,8 @@ def _result(conn: Connection, m: Mutation, result: Result) -> SyncIssue | None:
     busy = _busy_fields(conn, m.row, after=m.seq)
     if result.st == "conflict" and result.theirs:
         values = {k: v for k, v in result.theirs.items() if k in t.c and k not in busy}
+        if result.rev is not None:  # the fields that did not clash were applied
+            values["rev"] = result.rev
     elif m.op == "insert":
         values = {"deleted": True}
     elif m.op == "delete":
