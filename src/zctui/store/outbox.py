@@ -256,7 +256,8 @@ def _result(conn: Connection, m: Mutation, result: Result) -> SyncIssue | None:
         theirs=json.dumps(result.theirs, ensure_ascii=False) if result.theirs else None,
         message=result.msg or _DEFAULT_MESSAGE[result.st],
     )
-    conn.execute(insert(ISSUE).values(**issue.model_dump(exclude={"id"})))
+    made = conn.execute(insert(ISSUE).values(**issue.model_dump(exclude={"id"})))
+    issue.id = made.inserted_primary_key[0] if made.inserted_primary_key else None
     # The row shows what the server holds; what the user typed is kept in the issue.
     busy = _busy_fields(conn, m.row, after=m.seq)
     if result.st == "conflict" and result.theirs:
