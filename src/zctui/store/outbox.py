@@ -94,9 +94,9 @@ def prepare(store: Store) -> int:
                 select(OUTBOX).where(OUTBOX.c.push_seq.is_(None)).order_by(OUTBOX.c.seq)
             )
         ]
-        groups: dict[tuple[str, uuid.UUID], list[OutboxEntry]] = {}
+        groups: dict[tuple[str, uuid.UUID, bool], list[OutboxEntry]] = {}
         for e in entries:
-            groups.setdefault((e.table_name, e.row_id), []).append(e)
+            groups.setdefault((e.table_name, e.row_id, _is_transition(e)), []).append(e)
         number = st.next_push
         for group in groups.values():
             seqs = [e.seq for e in group]
@@ -108,6 +108,12 @@ def prepare(store: Store) -> int:
             made += 1
         conn.execute(update(STATE).where(STATE.c.id == 1).values(next_push=number))
     return made
+
+
+def _is_transition(e: OutboxEntry) -> bool:
+    """提交 and 撤回 are workflow actions on the server (R12): never folded into other edits
+    of the application, so each reaches the server as the step the user took."""
+    return e.table_name == "application" and e.op == "update" and "state" in json.loads(e.changes)
 
 
 def fold(entries: Sequence[OutboxEntry]) -> dict[str, Any] | None:
