@@ -72,6 +72,7 @@ class World:
     sec: Security
     people: dict[str, Person] = field(default_factory=dict)
     units: dict[str, uuid.UUID] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)  # who has left the default password
 
     def client(self, address: str = "10.0.0.1") -> TestClient:
         return TestClient(self.app, client=(address, 50000))
@@ -83,7 +84,13 @@ class World:
         )
 
     def ready(self, key: str) -> dict[str, str]:
-        """Log in on the default password, change it (R1.2), log in again: the headers."""
+        """Log in on the default password, change it (R1.2), log in again: the headers.
+        Asked again for the same person: a new session with the new password."""
+        if key in self.changed:
+            again = self.login(key)
+            assert again.status_code == 200, again.text
+            return {"Authorization": f"Bearer {again.json()['token']}"}
+        self.changed.add(key)
         c = self.client()
         first = c.post(
             "/auth/login",

@@ -1,0 +1,103 @@
+"""Sync end to end (issue 6): local workspaces against the real server (in process, on
+SQLite and PostgreSQL). What a user would check: what I typed offline is on the server
+and on my other computer; the unit's lock refuses my edits but keeps them; the same field
+changed in two places is shown to me, disjoint edits merge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from server_world import DEMO_ID, World, this_year
+from sync_world import Workspace
+from zctui.demo import build_complete
+from zctui.store import outbox
+from zctui.store.blobs import BlobStore
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _ws(world: World, tmp_path: Path, name: str, key: str = "applicant_a") -> Workspace:
+    return Workspace(tmp_path / name / "ws.sqlite3", world.client(), world.ready(key))
+
+
+def test_an_application_made_offline_reaches_the_server_and_a_second_computer(
+    world: World, tmp_path: Path
+) -> None:
+    """The guide's complete example typed offline; one sync puts it on the server (the
+    unit admin sees it, the server's checklist finds nothing missing), a second workspace
+    of the same applicant pulls an identical copy."""
+    laptop = _ws(world, tmp_path, "laptop")
+    app = build_complete(laptop.store, BlobStore(tmp_path / "laptop" / "blobs"), this_year())
+    report = laptop.sync()
+    assert report.issues == []
+    assert outbox.pending_count(laptop.store) == 0
+    admin = world.ready("admin_a")
+    listed = world.client().get("/applications", headers=admin).json()
+    assert [a["id"] for a in listed] == [str(app.id)]
+    assert listed[0]["id_number"] == DEMO_ID
+    checklist = world.client().get(f"/applications/{app.id}/checklist", headers=admin).json()
+    statuses = {step["number"]: step["status"] for step in checklist["steps"]}
+    assert set(statuses.values()) <= {"complete", "not_applicable"}, statuses
+
+    desk = Workspace(tmp_path / "desk" / "ws.sqlite3", world.client(), world.ready("applicant_a"))
+    desk.sync()
+    assert desk.snapshot() == laptop.snapshot()
+    again = desk.sync()  # nothing new: nothing pushed, nothing pulled
+    assert (again.pushed, again.pulled) == (0, 0)
+
+
+def test_disjoint_edits_merge_and_the_same_field_is_a_conflict_shown_to_the_user(
+    world: World, tmp_path: Path
+) -> None:
+    one, two = _ws(world, tmp_path, "one"), _ws(world, tmp_path, "two")
+    app = build_complete(one.store, BlobStore(tmp_path / "one" / "blobs"), this_year())
+    one.sync()
+    two.sync()
+    info = one.store.single("basic_info", app.id)
+    one.store.set_field("basic_info", info.id, "mobile", "13911112222")
+    two.store.set_field("basic_info", info.id, "work_phone", "0317-7654321")
+    one.store.set_field("basic_info", info.id, "summary", "我的简介")
+    two.store.set_field("basic_info", info.id, "summary", "另一台电脑上的简介")
+    assert one.sync().issues == []
+    report = two.sync()
+    (issue,) = report.issues
+    assert issue.kind == "conflict"
+    assert json.loads(issue.mine) == {"summary": "另一台电脑上的简介"}
+    assert json.loads(issue.theirs or "{}")["summary"] == "我的简介"
+    one.sync()
+    for ws in (one, two):
+        row = ws.store.get("basic_info", info.id)
+        assert (row.mobile, row.work_phone, row.summary) == (
+            "13911112222",
+            "0317-7654321",
+            "我的简介",
+        )
+    assert one.snapshot() == two.snapshot()
+
+
+def test_after_the_unit_opens_it_edits_are_refused_kept_and_shown_r12_2(
+    world: World, tmp_path: Path
+) -> None:
+    ws = _ws(world, tmp_path, "ws")
+    app = build_complete(ws.store, BlobStore(tmp_path / "ws" / "blobs"), this_year())
+    ws.sync()
+    me = ws.wire.headers
+    assert world.client().post(f"/applications/{app.id}/submit", headers=me).status_code == 200
+    admin = world.ready("admin_a")
+    assert world.client().post(f"/applications/{app.id}/open", headers=admin).status_code == 200
+    info = ws.store.single("basic_info", app.id)
+    before = ws.store.get("basic_info", info.id).mobile
+    ws.store.set_field("basic_info", info.id, "mobile", "13900000000")
+    report = ws.sync()
+    (issue,) = report.issues
+    assert issue.kind == "locked"
+    assert json.loads(issue.mine) == {"mobile": "13900000000"}
+    assert "R12.2" in issue.message
+    assert ws.store.get("basic_info", info.id).mobile == before  # what the unit reviews
+    assert ws.store.get("application", app.id).state == "unit_opened"
+    assert [i.id for i in outbox.open_issues(ws.store, app.id)] == [issue.id]
+    server = world.client().get(f"/applications/{app.id}", headers=admin).json()
+    assert server["state"] == "unit_opened"
