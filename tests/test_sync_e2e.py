@@ -101,3 +101,42 @@ def test_after_the_unit_opens_it_edits_are_refused_kept_and_shown_r12_2(
     assert [i.id for i in outbox.open_issues(ws.store, app.id)] == [issue.id]
     server = world.client().get(f"/applications/{app.id}", headers=admin).json()
     assert server["state"] == "unit_opened"
+
+
+def test_a_submission_made_offline_is_the_workflow_s_submit_on_sync_r12(
+    world: World, tmp_path: Path
+) -> None:
+    """R12: 提交 pressed offline is queued; on sync the server runs its own checklist and
+    takes the workflow's submit. An incomplete application is refused with what is missing
+    and stays a draft here too; 撤回 works until the unit opens it (R12.2)."""
+    ws = _ws(world, tmp_path, "ws")
+    app = build_complete(ws.store, BlobStore(tmp_path / "ws" / "blobs"), this_year())
+    info = ws.store.single("basic_info", app.id)
+    ws.store.set_field("basic_info", info.id, "mobile", None)  # now something is missing
+    ws.store.set_field("application", app.id, "state", "submitted")
+    (issue,) = ws.sync().issues
+    assert issue.kind == "refused"
+    assert "缺项" in issue.message and "R3" in issue.message
+    assert ws.store.get("application", app.id).state == "draft"
+
+    ws.store.set_field("basic_info", info.id, "mobile", "13831712345")
+    ws.store.set_field("application", app.id, "state", "submitted")
+    assert ws.sync().issues == []
+    admin = world.ready("admin_a")
+    server = world.client().get(f"/applications/{app.id}", headers=admin).json()
+    assert server["state"] == "submitted"
+    trail = world.client().get(f"/applications/{app.id}/audit", headers=admin).json()
+    assert [e["event"] for e in trail][-1] == "workflow.submit"
+
+    ws.store.set_field("application", app.id, "state", "draft")  # 撤回, offline
+    assert ws.sync().issues == []
+    server = world.client().get(f"/applications/{app.id}", headers=admin).json()
+    assert server["state"] == "draft"
+
+    ws.store.set_field("application", app.id, "state", "submitted")
+    ws.sync()
+    assert world.client().post(f"/applications/{app.id}/open", headers=admin).status_code == 200
+    ws.store.set_field("application", app.id, "state", "draft")  # too late to withdraw
+    (late,) = ws.sync().issues
+    assert late.kind in ("locked", "refused")
+    assert ws.store.get("application", app.id).state == "unit_opened"

@@ -29,14 +29,15 @@ from sqlmodel import SQLModel, col
 from zctui.data.catalog import load_catalog
 from zctui.data.forms import load_forms
 from zctui.domain import models as domain
+from zctui.domain.checklist import run_checklist
 from zctui.domain.models import utcnow
 from zctui.domain.sync import Mutation, Result, Status
 from zctui.domain.validators import id_clean
-from zctui.server import access, changes
+from zctui.server import access, changes, content
 from zctui.server.content import CLASSES
 from zctui.server.models import SECTION_TABLES, Account, Application, SyncAlias, Unit
 from zctui.server.security import audit
-from zctui.server.workflow import state_label
+from zctui.server.workflow import TRANSITIONS, refusal, state_label
 
 APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 TABLES: dict[str, Table] = {"application": APPLICATION, **SECTION_TABLES}
@@ -322,8 +323,13 @@ class Pusher:
             elif not _same(stored[name], new):
                 clash.append(name)
         if clash:
-            theirs = {k: jsonable(stored[k]) for k in pairs}
-            raise _Stop("conflict", _conflict_message(m.t, clash), theirs)
+            # Field by field: what did not clash is applied; the clash goes to the user.
+            theirs = {k: jsonable(stored[k]) for k in clash}
+            msg = _conflict_message(m.t, clash)
+            if not apply:
+                raise _Stop("conflict", msg, theirs)
+            done = self._write(m, table, row_id, app_id, apply, new=False, st="conflict")
+            return done.model_copy(update={"theirs": theirs, "msg": msg})
         if not apply:  # every field already holds what the client wants
             return Result(seq=m.seq, st="ok", rev=stored["rev"])
         return self._write(m, table, row_id, app_id, apply, new=False, st="merged")
@@ -353,6 +359,53 @@ class Pusher:
         app_id = stored["application_id"]
         self._writable(app_id)
         return self._change(m, table, stored, app_id, pairs)
+
+    def _transition(self, m: Mutation, pairs: dict[str, tuple[Any, Any]]) -> Result:
+        """A state change made offline is a workflow action (R12): 提交 (draft or returned →
+        submitted) or 撤回 (submitted → draft, until the unit opens it, R12.2), taken under
+        the same rules as the workflow's own route: the caller's role, the current state,
+        and for a submission the checklist, run here on the server's copy."""
+        target = pairs["state"][1]
+        others = {k: v for k, v in pairs.items() if k != "state"}
+        if others:  # settings changed in the same edit go first, as any other edit
+            result = self._application(m.model_copy(update={"ch": {}}), others)
+            if result.st != "ok" and result.st != "merged":
+                return result
+        app = self._writable(m.row, locked=False)
+        if app.state == target:
+            return Result(seq=m.seq, st="ok", rev=app.rev)
+        action = next(
+            (a for a, t in TRANSITIONS.items() if t.target == target and app.state in t.sources),
+            None,
+        )
+        if action is None or action not in ("submit", "withdraw"):
+            _refuse(
+                f"申报当前状态为「{state_label(app.state)}」，不能改为「{state_label(target)}」"
+            )
+        if why := refusal(action, app.state, self.account.role):
+            _refuse(why)
+        if self.account.role == "applicant" and app.owner_id != self.account.id:
+            _refuse(NOT_FOUND)
+        values: dict[str, Any] = {"state": TRANSITIONS[action].target}
+        if action == "submit":
+            missing = run_checklist(content.load(self.db, app)).errors
+            if missing:
+                listed = "；".join(f"[{i.rule}] {i.message}" for i in missing[:5])
+                more = f" 等 {len(missing)} 项" if len(missing) > 5 else ""
+                _refuse(f"服务器检查发现申报还有缺项，未能提交：{listed}{more}")
+            values |= {"submitted_at": utcnow(), "return_items": []}
+        source = app.state
+        result = self._write(m, APPLICATION, app.id, app.id, values, new=False)
+        audit(
+            self.db,
+            f"workflow.{action}",
+            actor=self.account,
+            application_id=app.id,
+            from_state=source,
+            to_state=values["state"],
+            detail={"via": "sync"},
+        )
+        return result
 
     def _person(self, m: Mutation, table: Table, pairs: dict[str, tuple[Any, Any]]) -> Result:
         row_id = self._alias(m.row)
@@ -385,6 +438,8 @@ class Pusher:
         return self._change(m, table, stored, None, pairs)
 
     def _application(self, m: Mutation, pairs: dict[str, tuple[Any, Any]]) -> Result:
+        if m.op == "update" and "state" in pairs:
+            return self._transition(m, pairs)
         if m.op != "insert":
             for name in pairs:
                 if name not in APP_EDITABLE:
