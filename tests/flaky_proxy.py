@@ -1,8 +1,8 @@
 """A flaky link between the client and a real server (issue 6), as a pytest plugin named
 in conftest: `FlakyProxy`, an asyncio TCP proxy in a thread and loop of its own (the
-client is synchronous), with the fixture `flaky_proxy`; and `live_server`, uvicorn in a
-thread serving `create_app`, with the fixture `live_server` (the `world` app, on SQLite
-and PostgreSQL) and `serve()` for a test's own app.
+client is synchronous), with the fixture `flaky_proxy` in front of `world_server` (the
+`world` app under uvicorn, `server_world.live_server`, on SQLite and PostgreSQL); and
+`serve()` + `proxy_to()` for a test's own app.
 
 Knobs, changeable while it runs (plain attributes, read per chunk):
 - `latency` seconds added per direction, `bandwidth` bytes/s per direction and connection;
@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
-from zctui.cli.serve import UVICORN
+from server_world import live_server
 
 CHUNK = 16 * 1024
 
@@ -261,46 +260,21 @@ def _abort(writer: asyncio.StreamWriter) -> None:
 
 
 # ---------------------------------------------------------------------- live server
+@dataclass
 class LiveServer:
-    """uvicorn serving an ASGI app in a thread, on a free port of 127.0.0.1."""
+    """uvicorn serving an app in a thread (`server_world.live_server`)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", **UVICORN)
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, name="live-server"
-        )
+    url: str
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LiveServer:
-        self._thread.start()
-        for _ in range(500):
-            if self.server.started:
-                return self
-            self._thread.join(0.01)
-        raise RuntimeError("uvicorn did not start")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self._thread.join(10)
-        self.sock.close()
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
 
 @contextmanager
 def serve(app: Any) -> Iterator[LiveServer]:
-    server = LiveServer(app).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    with live_server(app) as url:
+        yield LiveServer(url)
 
 
 @contextmanager
@@ -313,13 +287,14 @@ def proxy_to(server: LiveServer) -> Iterator[FlakyProxy]:
 
 
 @pytest.fixture
-def live_server(world: Any) -> Iterator[LiveServer]:
+def world_server(world: Any) -> Iterator[LiveServer]:
     """The `world` app (units and accounts, SQLite and PostgreSQL) over real HTTP."""
     with serve(world.app) as server:
         yield server
 
 
 @pytest.fixture
-def flaky_proxy(live_server: LiveServer) -> Iterator[FlakyProxy]:
-    with proxy_to(live_server) as proxy:
+def flaky_proxy(world_server: LiveServer) -> Iterator[FlakyProxy]:
+    """The flaky link in front of `world_server`."""
+    with proxy_to(world_server) as proxy:
         yield proxy

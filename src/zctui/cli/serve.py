@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-# uvicorn's options, for `zctui serve` and the tests' live server. No Server or Date
-# header: a sync round trip on a slow link has a budget of 600 bytes (issue 6).
-UVICORN: dict[str, Any] = dict(
-    access_log=False,  # it prints query strings; ours logs the route template only
-    proxy_headers=False,  # X-Forwarded-For is ours to judge (trusted_proxies)
-    server_header=False,
-    date_header=False,
-)
 
 DB_HELP = "数据库地址：默认为数据目录中的 SQLite；生产环境用 postgresql://用户@主机/库名"
 
@@ -30,7 +21,7 @@ def serve(
     """启动服务端：帐号与登录、审核流程、审计（OpenAPI 文档在 /docs）。"""
     import uvicorn
 
-    from zctui.server.app import create_app
+    from zctui.server.app import UVICORN_OPTIONS, create_app
     from zctui.server.settings import ServerSettings
 
     overrides: dict[str, object] = {}
@@ -48,6 +39,8 @@ def serve(
         import os
 
         os.environ["ZCTUI_SERVER_DB_URL"] = settings.db_url
+        if settings.blobs_dir:
+            os.environ["ZCTUI_SERVER_BLOBS_DIR"] = str(settings.blobs_dir)
         os.environ.setdefault("ZCTUI_SERVER_SECRET", settings.secret)
         uvicorn.run(
             "zctui.server.app:create_app",
@@ -55,7 +48,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            **UVICORN,
+            **UVICORN_OPTIONS,
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN)
+    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)

@@ -31,8 +31,11 @@ def unit_subtree(db: Session, root: uuid.UUID | None) -> set[uuid.UUID]:
     return seen
 
 
-def applications(db: Session, account: Account) -> Select[Any]:
-    q = select(Application).where(col(Application.deleted).is_(False))
+def applications(db: Session, account: Account, *, deleted: bool = False) -> Select[Any]:
+    """The applications `account` may see (with tombstones when `deleted`: sync sends them)."""
+    q = select(Application)
+    if not deleted:
+        q = q.where(col(Application.deleted).is_(False))
     match account.role:
         case "applicant":
             return q.where(col(Application.owner_id) == account.id)
