@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from server_world import DEMO_ID, UNIT_A, World, complete_application, this_year
-from zctui.domain.sync import SNAPSHOT_PATH, SYNC_PATH
+from zctui.domain.sync import SNAPSHOT_PATH, SYNC_PATH, SyncOut
 from zctui.server import changes
 from zctui.server.db import migrate
 from zctui.server.models import SECTION_TABLES, Audit, SyncChange, SyncCounter
@@ -48,7 +48,8 @@ class Client:
     def sync(self, *muts: dict[str, Any], **extra: Any) -> dict[str, Any]:
         r = self.post(list(muts), **extra)
         assert r.status_code == 200, r.text
-        out: dict[str, Any] = r.json()
+        # Read as the client does: fields left out on the wire take the model's defaults.
+        out: dict[str, Any] = SyncOut.model_validate_json(r.content).model_dump(mode="json")
         self.cursor = out["cursor"]
         return out
 

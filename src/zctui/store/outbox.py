@@ -172,10 +172,10 @@ def pending(store: Store, after: int, limit: int) -> list[Mutation]:
         out.append(
             Mutation(
                 seq=number,
-                id=first.mutation_id,
                 t=first.table_name,
                 row=first.row_id,
-                app=first.application_id,
+                # an update or delete names a row the server has: it knows the application
+                app=first.application_id if folded["op"] == "insert" else None,
                 **folded,
             )
         )
@@ -207,8 +207,8 @@ def apply(store: Store, sent: Sequence[Mutation], out: SyncOut) -> Applied:
             issue = _result(conn, m, result)
             if issue is not None:
                 applied.issues.append(issue)
-                if m.app is not None:
-                    applied.applications.add(m.app)
+                if issue.application_id is not None:
+                    applied.applications.add(issue.application_id)
         conn.execute(
             delete(OUTBOX).where(
                 or_(OUTBOX.c.push_seq == 0, OUTBOX.c.push_seq.between(1, out.acked))
@@ -238,7 +238,7 @@ def _result(conn: Connection, m: Mutation, result: Result) -> SyncIssue | None:
         return None
     t = _t(model)
     if result.st in ("ok", "merged"):
-        alias = getattr(result, "alias", None)
+        alias = result.alias
         if alias is not None and m.t == "person" and alias != m.row:
             _adopt_person(conn, m.row, uuid.UUID(str(alias)))
             return None
@@ -256,7 +256,7 @@ def _result(conn: Connection, m: Mutation, result: Result) -> SyncIssue | None:
         push_seq=m.seq,
         table_name=m.t,
         row_id=m.row,
-        application_id=m.app,
+        application_id=_application_of(conn, m, t),
         op=m.op,
         mine=json.dumps(mine, ensure_ascii=False),
         theirs=json.dumps(result.theirs, ensure_ascii=False) if result.theirs else None,
@@ -279,6 +279,16 @@ def _result(conn: Connection, m: Mutation, result: Result) -> SyncIssue | None:
     if values:
         conn.execute(update(t).where(t.c.id == m.row).values(**_coerce(model, values)))
     return issue
+
+
+def _application_of(conn: Connection, m: Mutation, t: Table) -> uuid.UUID | None:
+    """The application a mutation's row belongs to (updates do not carry it on the wire)."""
+    if m.app is not None or m.t == "application":
+        return m.app or m.row
+    if "application_id" not in t.c:
+        return None  # a person
+    found = conn.execute(select(t.c.application_id).where(t.c.id == m.row)).scalar()
+    return found if isinstance(found, uuid.UUID) else None
 
 
 _DEFAULT_MESSAGE = {

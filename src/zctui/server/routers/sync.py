@@ -49,6 +49,7 @@ WRITERS = ("applicant", "unit_admin")
 @router.post(
     "",
     response_model=SyncOut,
+    response_model_exclude_defaults=True,  # no "theirs":null … on every result: bytes count
     responses={
         401: {"model": Problem},
         403: {"model": Problem},
