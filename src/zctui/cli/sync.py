@@ -67,7 +67,7 @@ def sync(
     from zctui.store import outbox
     from zctui.store.repository import Store
     from zctui.sync.connect import ServerSync
-    from zctui.sync.engine import SyncError, SyncExpired
+    from zctui.sync.errors import SyncError, SyncExpired
 
     settings: Settings = ctx.obj
     server = server or settings.server_url
@@ -90,9 +90,6 @@ def sync(
                 raise
         except SyncError as exc:
             typer.echo(str(exc), err=True)
-            raise typer.Exit(3) from None
-        except Exception as exc:  # the transport's own (unreachable after retries)
-            typer.echo(str(exc) or type(exc).__name__, err=True)
             raise typer.Exit(3) from None
         finally:
             syncer.close()

@@ -10,10 +10,10 @@ answers mutations it has applied from its record, so nothing is applied twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -22,20 +22,16 @@ from zctui.domain.models import SyncIssue
 from zctui.domain.sync import MUTATIONS_MAX, PAGE_DEFAULT, SYNC_PATH, Gap, SyncIn, SyncOut
 from zctui.store import outbox
 from zctui.store.repository import Store
+from zctui.sync.errors import SyncError, SyncExpired, SyncUnavailable
+
+if TYPE_CHECKING:
+    from zctui.sync.blobs import PushOutcome
 
 EXPIRED = "登录已过期，请重新登录后再同步；修改都已保存在本机"
 REFUSED = "服务器拒绝了同步：{detail}"
 LOST = "服务器缺少本机第 {n} 条以后的修改记录，而本机已不再保存它们；请联系服务热线"
+FILES_FAILED = "附件上传没有完成，稍后会自动继续；修改都已保存在本机"
 GARBLED = "服务器返回了无法识别的同步结果，请稍后重试；修改都已保存在本机"
-
-
-class SyncError(Exception):
-    """The sync stopped; the message is Chinese and can be shown. Nothing is lost: the
-    outbox keeps every edit the server has not acknowledged."""
-
-
-class SyncExpired(SyncError):
-    """The session token is no longer valid: log in again."""
 
 
 class PostsJson(Protocol):
@@ -47,7 +43,7 @@ class PostsJson(Protocol):
 class PushesBlobs(Protocol):
     """`zctui.sync.blobs.BlobUploader`: uploads the files the server lacks."""
 
-    def push(self, hashes: set[str]) -> object: ...
+    def push(self, hashes: set[str]) -> Mapping[str, PushOutcome]: ...
 
 
 @dataclass
@@ -88,7 +84,12 @@ class SyncEngine:
             if hashes:
                 if progress:
                     progress(f"正在上传 {len(hashes)} 个文件")
-                self.blobs.push(hashes)
+                outcomes = self.blobs.push(hashes)
+                failed = [o.message for o in outcomes.values() if o.status == "failed"]
+                if failed:
+                    # The rows wait for their files: a row naming a file the server lacks
+                    # would leave the unit with an attachment it cannot open.
+                    raise SyncUnavailable(failed[0] or FILES_FAILED)
         while True:
             st = outbox.state(self.store)
             muts = outbox.pending(self.store, st.acked, self.batch)

@@ -37,6 +37,7 @@ from tenacity import (
 )
 
 from zctui.domain import codec
+from zctui.sync.errors import SyncUnavailable
 
 UNREACHABLE = "无法连接服务器 {url}（{why}），修改已保存在本机，联网后会自动同步"
 WHY_NETWORK = "网络中断或服务器没有响应"
@@ -49,11 +50,6 @@ RETRY_STATUS = frozenset({408, 429})
 RETRY_ERRORS = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 WIDEN_AT = 1024  # an answer this big came uncompressed: offer every coding again
 HTTPX_CODINGS = "zstd,gzip"  # what httpx decodes by itself (zstd: with `zstandard` installed)
-
-
-class SyncUnavailable(Exception):
-    """The server could not be reached (or kept failing) after the retries. Nothing is
-    lost: the outbox still holds every edit. The message is Chinese."""
 
 
 def _retryable(r: httpx.Response) -> bool:
