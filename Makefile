@@ -35,6 +35,7 @@ bench: $(BIN)/zctui
 	$(BIN)/python bench/dossier.py
 	$(BIN)/python bench/blobs.py
 	$(BIN)/python bench/sync_bytes.py
+	$(BIN)/python bench/sync_wire.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache
