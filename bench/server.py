@@ -305,6 +305,7 @@ def profile(server: int, out: Path | None, seconds: float) -> list[subprocess.Po
                 "-f",
                 "raw",
                 "--nonblocking",
+                "--gil",  # only what holds the GIL: where the CPU goes
                 "-o",
                 str(out / f"worker-{pid}.txt"),
             ],

@@ -15,11 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from zctui.server.db import make_engine, migrate, read_engine
+from zctui.server.db import READS, make_engine, migrate, read_engine
 from zctui.server.deps import Refused
 from zctui.server.routers import applications, auth, public, users
 from zctui.server.security import Security
@@ -104,6 +105,35 @@ class AccessLog:
             log.info("%s %s %s %.1fms", scope["method"], route, status, ms)
 
 
+class RetryReads:
+    """A GET or HEAD that met a dead PostgreSQL connection (the server restarted since the
+    connection was last used) runs once more, on a fresh connection, if nothing has been
+    sent yet. Safe: reads run in autocommit and write at most one idempotent UPDATE
+    (db.py). This is what pool_pre_ping did, without a round trip on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in READS:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except DBAPIError as exc:
+            if started or not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost: %s runs again", scope["method"])
+            await self.app(scope, receive, send)
+
+
 async def _too_large(limit: int, send: Send) -> None:
     response = JSONResponse({"detail": TOO_LARGE.format(limit=limit)}, status_code=413)
     await response({"type": "http"}, _nothing, send)
@@ -133,6 +163,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         app.include_router(r)
     _handlers(app)
 
+    app.add_middleware(RetryReads)  # innermost: it sees the error before any handler
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
