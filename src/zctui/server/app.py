@@ -20,9 +20,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from zctui.data.base import DATA_DIR, CatalogError
+from zctui.data.catalog import pin_catalog
 from zctui.server.db import READS, make_engine, migrate, read_engine
 from zctui.server.deps import Refused
-from zctui.server.routers import applications, auth, public, users
+from zctui.server.routers import applications, auth, catalog, public, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
 
@@ -143,8 +145,32 @@ async def _nothing() -> Message:
     return {"type": "http.disconnect"}
 
 
+BROKEN_CATALOG = (
+    "服务器的职称目录（{where}）有错误，服务器没有启动：{error}。"
+    "请改正该目录中的文件，或去掉 ZCTUI_SERVER_CATALOG_DIR 以使用程序自带的目录"
+)
+
+
+class StartupError(RuntimeError):
+    """The server must not start; the message says why, in Chinese, for whoever runs it."""
+
+
+def served_catalog(settings: ServerSettings) -> catalog.Served:
+    """The catalog to serve, validated by the loader clients use, and pinned as the one this
+    process judges by (R2.5, the checklist): the rules the server applies are the ones the
+    clients were sent."""
+    where = settings.catalog_dir or DATA_DIR
+    try:
+        loaded = pin_catalog(where)
+    except CatalogError as exc:
+        raise StartupError(BROKEN_CATALOG.format(where=where, error=exc)) from None
+    assert loaded is not None
+    return catalog.served(loaded, where)
+
+
 def create_app(settings: ServerSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or ServerSettings()
+    served = served_catalog(settings)  # before anything else: a broken catalog stops the server
     if engine is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -159,7 +185,8 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     app.state.settings = settings
     app.state.security = Security(settings)
-    for r in (auth.router, users.router, applications.router, public.router):
+    app.state.catalog = served
+    for r in (auth.router, users.router, applications.router, public.router, catalog.router):
         app.include_router(r)
     _handlers(app)
 
