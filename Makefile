@@ -33,6 +33,8 @@ bench: $(BIN)/zctui
 	$(BIN)/python bench/tui.py
 	$(BIN)/python bench/checks.py
 	$(BIN)/python bench/dossier.py
+	$(BIN)/python bench/blobs.py
+	$(BIN)/python bench/sync_bytes.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from zctui.store.repository import Store
 
-pytest_plugins = ["server_world"]  # the server tests' fixtures
+pytest_plugins = ["server_world", "flaky_proxy"]  # server fixtures; the flaky link
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

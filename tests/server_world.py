@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -71,6 +72,7 @@ class World:
     sec: Security
     people: dict[str, Person] = field(default_factory=dict)
     units: dict[str, uuid.UUID] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)  # who has left the default password
 
     def client(self, address: str = "10.0.0.1") -> TestClient:
         return TestClient(self.app, client=(address, 50000))
@@ -82,7 +84,13 @@ class World:
         )
 
     def ready(self, key: str) -> dict[str, str]:
-        """Log in on the default password, change it (R1.2), log in again: the headers."""
+        """Log in on the default password, change it (R1.2), log in again: the headers.
+        Asked again for the same person: a new session with the new password."""
+        if key in self.changed:
+            again = self.login(key)
+            assert again.status_code == 200, again.text
+            return {"Authorization": f"Bearer {again.json()['token']}"}
+        self.changed.add(key)
         c = self.client()
         first = c.post(
             "/auth/login",
@@ -177,3 +185,35 @@ def complete_application(world: World, headers: dict[str, str], tmp_path: Path) 
         content.put_rows(db, rows)
         db.commit()
     return str(local.id)
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """The app under uvicorn in a thread on 127.0.0.1 (a free port): real TCP, so a test
+    can cut connections. Yields the base URL; stops the server afterwards."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    from zctui.server.app import UVICORN_OPTIONS
+
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", **UVICORN_OPTIONS)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

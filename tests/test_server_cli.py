@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from server_world import NEW_PASSWORD, UNIT_A, World, make_id
+from server_world import NEW_PASSWORD, UNIT_A, World, build_world, make_id
 from zctui.cli import app as cli
 from zctui.domain.validators import DEFAULT_PASSWORD
 from zctui.sync.auth import AuthError
@@ -73,3 +75,41 @@ def test_admin_cli_units_users_import_reset(
     assert run(cli, ["admin", "reset-password", ok_id, *db]).exit_code == 0
     r = run(cli, ["admin", "reset-password", make_id("19800101", 17), *db])
     assert r.exit_code == 2 and "找不到" in r.output
+
+
+def test_issue5_serve_blobs_dir_is_where_attachments_are_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`zctui serve --blobs DIR`: an uploaded attachment lands in DIR (in the store's
+    ab/cd/ layout), not in the data directory; the uploads under way are kept there too."""
+    import uvicorn
+
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, **kw))
+    monkeypatch.setenv("ZCTUI_SERVER_DATA_DIR", str(tmp_path / "data"))
+    for name, value in (("TIME_COST", "1"), ("MEMORY_COST", "1024"), ("PARALLELISM", "1")):
+        monkeypatch.setenv(f"ZCTUI_SERVER_ARGON2_{name}", value)  # cheap hashes for the test
+    blobs = tmp_path / "附件库"
+    db = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    r = CliRunner().invoke(cli, ["serve", "--db", db, "--blobs", str(blobs), "--port", "8123"])
+    assert r.exit_code == 0, r.output
+    assert ran["port"] == 8123 and ran["server_header"] is False
+    app = ran["app"]
+    world = build_world(app, app.state.engine, app.state.security)
+    headers = world.ready("applicant_a")
+    data = b"%PDF-1.4 scanned certificate"
+    sha = hashlib.sha256(data).hexdigest()
+    r = world.client().patch(
+        f"/v1/blobs/{sha}/upload",
+        content=data,
+        headers={
+            **headers,
+            "Upload-Offset": "0",
+            "Upload-Length": str(len(data)),
+            "Chunk-SHA256": sha,
+            "Content-Type": "application/octet-stream",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert (blobs / sha[:2] / sha[2:4] / sha).read_bytes() == data
+    assert not (tmp_path / "data" / "blobs").exists()

@@ -14,6 +14,7 @@ import gc
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -32,14 +33,19 @@ from zctui.screens.help import HasHelp, HelpScreen
 from zctui.screens.loading import LoadingScreen
 from zctui.store.peek import peek_title
 from zctui.sync.auth import AuthClient, LoginResult
+from zctui.sync.session import Connect, Syncs
 
 if TYPE_CHECKING:
     from zctui.domain.models import Application
     from zctui.screens.main import MainScreen
     from zctui.store.repository import Store
     from zctui.store.session import EditSession, FileChecker
+    from zctui.sync.engine import SyncReport
 
 log = logging.getLogger(__name__)
+SYNC_CHECK_EVERY = 5.0  # seconds between looks at the outbox
+PUSH_AFTER = 10.0  # edits wait at most this long (plus a look) before they are sent
+PULL_EVERY = 60.0  # and the server is asked for news this often
 
 
 def _main_screens(app: App[Any]) -> list[MainScreen]:
@@ -54,6 +60,8 @@ class ZctuiApp(App[None]):
     COMMANDS = App.COMMANDS | {SectionCommands}
     BINDINGS = [
         Binding("f1", "help", "帮助", id="help"),
+        Binding("ctrl+y", "sync", "同步", id="sync"),
+        Binding("f7", "sync_issues", "被拒修改", id="sync-issues", show=False),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
         # Focus moves as Tab arrives, before the next key is dispatched: over a slow link keys
         # come in bursts, and "甲<Tab>乙" must put 乙 in the next field (Textual's own Tab
@@ -67,12 +75,18 @@ class ZctuiApp(App[None]):
         store_path: Path,
         *,
         auth: AuthClient | None = None,
+        connect: Connect | None = None,
         low_bandwidth: bool = False,
         application_id: uuid.UUID | None = None,
     ) -> None:
         super().__init__()
         self.store_path = store_path
         self.auth = auth
+        self.connect = connect  # token → the sync engine, once logged in
+        self.syncer: Syncs | None = None
+        self.sync_text = "本地工作区（未连接服务器）" if auth is None else "未同步"
+        self._last_sync = 0.0
+        self._open_after_sync = False  # the first sync after login opens the workspace
         self.low_bandwidth = low_bandwidth
         self.application_id = application_id
         self.store: Store | None = None
@@ -165,8 +179,17 @@ class ZctuiApp(App[None]):
             yield pilot
 
     def _logged_in(self, result: LoginResult | None) -> None:
-        if result is not None:
+        if result is None:
+            return
+        if self.connect is None:
             self.call_later(self.open_workspace)
+            return
+        # Pull first, so a new workspace shows the application the server has; offline,
+        # the local copy opens as it is.
+        self.syncer = self.connect(result.token)
+        self._open_after_sync = True
+        self.set_interval(SYNC_CHECK_EVERY, self._maybe_sync)
+        self.sync_now()
 
     async def open_workspace(self, apps: list[Application] | None = None) -> None:
         from zctui.screens.start import NewApplicationScreen, PickApplicationScreen
@@ -197,8 +220,122 @@ class ZctuiApp(App[None]):
         from zctui.screens.main import MainScreen
 
         self.session = session
-        sync = "本地工作区（未连接服务器）" if self.auth is None else "已登录"
-        return self.push_screen(MainScreen(session, sync_state=sync))
+        return self.push_screen(MainScreen(session, sync_state=self.sync_text))
+
+    # ------------------------------------------------------------------ sync (issue 6)
+    class SyncStarted(Message):
+        pass
+
+    class SyncDone(Message):
+        def __init__(self, report: SyncReport, issues: int) -> None:
+            super().__init__()
+            self.report, self.issues = report, issues
+
+    class SyncFailed(Message):
+        def __init__(self, message: str, expired: bool) -> None:
+            super().__init__()
+            self.message, self.expired = message, expired
+
+    def action_sync(self) -> None:
+        if self.syncer is None:
+            self.notify("本地工作区未连接服务器：用 --server 地址启动并登录后才能同步。")
+            return
+        self.sync_now()
+
+    def _maybe_sync(self) -> None:
+        """Every few seconds: sync when there are edits to send, and pull now and then."""
+        if self.syncer is None or self.store is None:
+            return
+        from zctui.store import outbox
+
+        waited = time.monotonic() - self._last_sync
+        if waited >= PULL_EVERY or (waited >= PUSH_AFTER and outbox.pending_count(self.store)):
+            self.sync_now()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def sync_now(self) -> None:
+        from zctui.store import outbox
+
+        syncer = self.syncer
+        if syncer is None or self.store is None:
+            return
+        self._last_sync = time.monotonic()
+        if self.session is not None:
+            self.session.flush()
+        self.post_message(self.SyncStarted())
+        try:
+            report = syncer.sync()
+        except Exception as exc:  # offline, expired, refused: the outbox keeps every edit
+            log.info("sync failed: %s", exc)
+            expired = type(exc).__name__ == "SyncExpired"
+            self.post_message(self.SyncFailed(str(exc), expired))
+            return
+        self.post_message(self.SyncDone(report, len(outbox.open_issues(self.store))))
+
+    def on_zctui_app_sync_started(self, _: SyncStarted) -> None:
+        self._set_sync_text("同步中…")
+
+    async def on_zctui_app_sync_done(self, event: SyncDone) -> None:
+        report = event.report
+        at = report.synced_at.astimezone().strftime("%H:%M") if report.synced_at else "—"
+        text = f"已同步 {at}"
+        if event.issues:
+            text += f" · {event.issues} 项修改被拒绝（F7 查看）"
+        self._set_sync_text(text)
+        if self._open_after_sync:
+            self._open_after_sync = False
+            await self.open_workspace()
+            return
+        session = self.session
+        if session is not None and session.application_id in report.applications:
+            session.reload()
+            for screen in _main_screens(self):
+                screen.rebuild()
+            mine = [i for i in report.issues if i.application_id == session.application_id]
+            if mine:
+                self.notify(
+                    f"{len(mine)} 项修改未被服务器接受，已保留；按 F7 查看并处理。",
+                    severity="warning",
+                    timeout=8,
+                )
+
+    async def on_zctui_app_sync_failed(self, event: SyncFailed) -> None:
+        from zctui.store import outbox
+
+        pending = outbox.pending_count(self.store) if self.store is not None else 0
+        self._set_sync_text(f"离线 · {pending} 项修改待同步" if pending else "离线")
+        if event.expired:
+            self.notify(event.message, severity="error", timeout=10)
+        if self._open_after_sync:
+            self._open_after_sync = False
+            self.notify(event.message, severity="warning", timeout=8)
+            await self.open_workspace()
+
+    def _set_sync_text(self, text: str) -> None:
+        self.sync_text = text
+        for screen in _main_screens(self):
+            screen.sync_state = text
+            screen.refresh_header()
+
+    def action_sync_issues(self) -> None:
+        from zctui.screens.sync_issues import SyncIssuesScreen
+        from zctui.store import outbox
+
+        if self.session is None or self.store is None:
+            return
+        if not outbox.open_issues(self.store, self.session.application_id):
+            self.notify("没有被拒绝或冲突的修改。")
+            return
+        self.push_screen(SyncIssuesScreen(self.session), lambda _: self._issues_closed())
+
+    def _issues_closed(self) -> None:
+        from zctui.store import outbox
+
+        left = len(outbox.open_issues(self.store)) if self.store is not None else 0
+        text = self.sync_text.split(" · ")[0]
+        self._set_sync_text(f"{text} · {left} 项修改被拒绝（F7 查看）" if left else text)
+        for screen in _main_screens(self):
+            screen.rebuild()
 
     @work(thread=True)
     def _warm_up(self) -> None:
@@ -277,6 +414,9 @@ class ZctuiApp(App[None]):
                 await asyncio.wait_for(asyncio.gather(*(e.wait() for e in handled)), timeout)
 
     def close_workspace(self) -> None:
+        if self.syncer is not None:
+            self.syncer.close()
+            self.syncer = None
         if self.session is not None:
             self.session.close()
             self.session = None
@@ -299,10 +439,15 @@ def create_app(
     store_path: Path,
     *,
     auth: AuthClient | None = None,
+    connect: Connect | None = None,
     low_bandwidth: bool = False,
     application_id: uuid.UUID | None = None,
 ) -> ZctuiApp:
     """The factory tests and the CLI use."""
     return ZctuiApp(
-        store_path, auth=auth, low_bandwidth=low_bandwidth, application_id=application_id
+        store_path,
+        auth=auth,
+        connect=connect,
+        low_bandwidth=low_bandwidth,
+        application_id=application_id,
     )

@@ -38,6 +38,10 @@ def main_callback(
     db: Annotated[
         Path | None, typer.Option("--db", help="工作区文件（SQLite）；默认在用户数据目录")
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="服务器地址：登录后自动同步（也可设 ZCTUI_SERVER_URL）"),
+    ] = None,
     low_bandwidth: Annotated[
         bool | None,
         typer.Option(
@@ -49,7 +53,8 @@ def main_callback(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")
     ] = False,
 ) -> None:
-    settings = Settings(db=db) if db else Settings()
+    overrides = {k: v for k, v in (("db", db), ("server_url", server)) if v}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
     ctx.obj = settings
     if ctx.invoked_subcommand is None:
         run_tui(settings, low_bandwidth)
@@ -64,7 +69,14 @@ def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
         os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     from zctui.app import create_app
 
-    tui = create_app(settings.store_path, low_bandwidth=low_bandwidth)
+    auth, connect = None, None
+    if settings.server_url:
+        from zctui.sync.connect import connector
+        from zctui.sync.http_auth import HttpAuthClient
+
+        auth = HttpAuthClient(settings.server_url)
+        connect = connector(settings.server_url, settings.store_path)
+    tui = create_app(settings.store_path, auth=auth, connect=connect, low_bandwidth=low_bandwidth)
     for sig in (signal.SIGHUP, signal.SIGTERM):  # save what is queued before going
         signal.signal(sig, lambda *_: tui.hang_up())
     tui.run()
@@ -183,12 +195,14 @@ from zctui.cli.admin import admin_app  # noqa: E402
 from zctui.cli.export import export_app  # noqa: E402
 from zctui.cli.files import blobs_app, files_app  # noqa: E402
 from zctui.cli.serve import serve  # noqa: E402
+from zctui.cli.sync import sync  # noqa: E402
 
 app.add_typer(files_app)
 app.add_typer(blobs_app)
 app.add_typer(export_app, name="export")
 app.add_typer(admin_app)
 app.command("serve")(serve)
+app.command("sync")(sync)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ def serve(
     """启动服务端：帐号与登录、审核流程、审计（OpenAPI 文档在 /docs）。"""
     import uvicorn
 
-    from zctui.server.app import StartupError, create_app, served_catalog
+    from zctui.server.app import UVICORN_OPTIONS, StartupError, create_app, served_catalog
     from zctui.server.settings import ServerSettings
 
     overrides: dict[str, object] = {}
@@ -44,6 +44,8 @@ def serve(
         import os
 
         os.environ["ZCTUI_SERVER_DB_URL"] = settings.db_url
+        if settings.blobs_dir:
+            os.environ["ZCTUI_SERVER_BLOBS_DIR"] = str(settings.blobs_dir)
         os.environ.setdefault("ZCTUI_SERVER_SECRET", settings.secret)
         uvicorn.run(
             "zctui.server.app:create_app",
@@ -51,8 +53,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            access_log=False,  # it prints query strings; ours logs the route template only
-            proxy_headers=False,  # X-Forwarded-For is ours to judge (trusted_proxies)
+            **UVICORN_OPTIONS,
         )
         return
     try:
@@ -60,4 +61,4 @@ def serve(
     except StartupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)

@@ -179,3 +179,16 @@ def derived_values(spec: FieldSpec, value: str | None) -> dict[str, str]:
         return {}
     known = {"id_gender": facts.gender, "id_birth_date": facts.birth_date.isoformat()}
     return {target: known[fact] for target, fact in spec.fills.items() if fact in known}
+
+
+def label_of(
+    spec: FieldSpec, value: str | None, record: Mapping[str, Any], catalog: Catalog
+) -> str:
+    """A stored value as the form shows it: a code's label, other values as typed."""
+    if value is None:
+        return ""
+    if spec.kind == "select":
+        for option in options_for(spec, record, catalog):
+            if option.code == value:
+                return option.label
+    return value

@@ -332,6 +332,44 @@ class OutboxEntry(SQLModel, table=True):
     changes: str  # JSON {field: [old, new]}
     base_rev: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    # The wire number (`domain.sync.Mutation.seq`) of the mutation this entry went into,
+    # fixed before the first send so a retry resends the same thing; 0 = folded away
+    # (inserted and deleted before any sync), None = not yet prepared.
+    push_seq: int | None = Field(default=None, index=True)
+
+
+class SyncState(SQLModel, table=True):
+    """This workspace's place in the sync (one row): who it is to the server, what it has
+    pulled, which of its mutations the server has applied."""
+
+    __tablename__ = "sync_state"
+    id: int = Field(default=1, primary_key=True)
+    client_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    cursor: int = 0  # the last server change number pulled
+    next_push: int = 1  # the next mutation number to hand out
+    acked: int = 0  # the highest mutation number the server has applied
+    catalog_version: int | None = None  # the server's, as last seen
+    synced_at: datetime | None = None
+
+
+class SyncIssue(SQLModel, table=True):
+    """An edit the server did not take as it was: a conflict (the same field changed on
+    both sides) or a refused one (locked by the unit's review, R12.2, or invalid). Kept,
+    with what the user typed, until the user has seen and settled it."""
+
+    __tablename__ = "sync_issue"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # conflict | locked | refused
+    push_seq: int
+    table_name: str
+    row_id: uuid.UUID
+    application_id: uuid.UUID | None = Field(default=None, index=True)
+    op: str
+    mine: str  # JSON {field: value the user typed}
+    theirs: str | None = None  # JSON {field: the server's value}, for a conflict
+    message: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    settled_at: datetime | None = None
 
 
 SINGLE_TABLES: dict[str, type[SectionRow]] = {

@@ -25,7 +25,14 @@ One round trip pushes and pulls:
 - **Pull.** Rows changed after the client's `cursor`, only of applications the caller may
   see, in `rev` order, at most `page` rows; `more` says another round is needed. The
   client applies pulled rows without making outbox entries, and moves its cursor only
-  after they are stored.
+  after they are stored. Rows this very client changed (`ok`) are not sent back to it;
+  rows it changed by a merge are, whole. One request pushes first, then pulls.
+- **Bootstrap.** An application that becomes visible late (the office sees it only once
+  forwarded) has rows with old change numbers a cursor has passed: when a pulled
+  `application` row names an application the client has no rows of, it fetches them all
+  with `GET /v1/sync/app/{id}` (`Snapshot`).
+- **Persons** are one per ID number. A person insert whose ID number the server holds
+  under another id is `ok` with `alias` = the server's id.
 
 Wire names are short: these bodies cross slow links on every sync.
 """
@@ -38,6 +45,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SYNC_PATH = "/v1/sync"
+SNAPSHOT_PATH = "/v1/sync/app/{app_id}"  # GET: every row of one application (`Snapshot`)
 PAGE_DEFAULT = 500
 PAGE_MAX = 2000
 MUTATIONS_MAX = 500  # per request; the client sends its outbox in batches of this size
@@ -82,6 +90,10 @@ class Result(Wire):
     rev: int | None = None
     theirs: dict[str, Any] | None = None
     msg: str | None = None
+    # A person insert whose ID number the server already holds under another id: `ok`, and
+    # this is the server's id, which the client adopts (later mutations naming the client's
+    # id are mapped to it by the server, too).
+    alias: uuid.UUID | None = None
 
 
 class Change(Wire):
@@ -99,6 +111,16 @@ class SyncOut(Wire):
     cursor: int  # pull from here next time
     more: bool = False  # another page of changes is waiting
     catalog: int | None = None  # the server's catalog version (pull it when it differs)
+
+
+class Snapshot(Wire):
+    """Every row of one application (the person, the application, its sections and
+    attachments, tombstones too), as `Change`s. `cursor` is the change number the rows are
+    at least as new as; the client's own pull cursor stays where it is."""
+
+    app: uuid.UUID
+    changes: list[Change] = Field(default_factory=list)
+    cursor: int
 
 
 class Gap(Wire):

@@ -299,3 +299,19 @@ class MainScreen(Screen[None]):
             if child.id != pane_id(current):
                 child.remove()
         self.refresh_checklist()
+
+    def rebuild(self) -> None:
+        """The session was read again (a sync brought changes, or a lock): every pane is
+        built anew from it, the current one at once."""
+        switcher = self.query_one(ContentSwitcher)
+        focus_was_here = self.focused is not None
+        for child in list(switcher.children):
+            child.remove()
+        self.refresh_checklist()
+
+        async def reopen() -> None:
+            pane = await self.show(self.current)
+            if focus_was_here:
+                self._focus_first(pane)
+
+        self.call_later(reopen)

@@ -24,8 +24,11 @@ def subtree_ids(root: uuid.UUID | None) -> Select[Any]:
     return select(tree.c.id)
 
 
-def applications(db: Session, account: Account) -> Select[Any]:
-    q = select(Application).where(col(Application.deleted).is_(False))
+def applications(db: Session, account: Account, *, deleted: bool = False) -> Select[Any]:
+    """The applications `account` may see (with tombstones when `deleted`: sync sends them)."""
+    q = select(Application)
+    if not deleted:
+        q = q.where(col(Application.deleted).is_(False))
     match account.role:
         case "applicant":
             return q.where(col(Application.owner_id) == account.id)

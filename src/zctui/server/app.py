@@ -22,9 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zctui.data.base import DATA_DIR, CatalogError
 from zctui.data.catalog import pin_catalog
+from zctui.server.blobstore import ServerBlobs
+from zctui.server.compression import Compression
 from zctui.server.db import READS, make_engine, migrate, read_engine
 from zctui.server.deps import Refused
-from zctui.server.routers import applications, auth, catalog, public, users
+from zctui.server.routers import applications, auth, blobs, catalog, public, sync, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
 
@@ -33,6 +35,17 @@ log = logging.getLogger("zctui.server")
 TOO_LARGE = "请求内容过大（上限 {limit} 字节），请分批提交"
 INVALID = "请求内容不符合要求：{where}"
 INTERNAL = "服务器内部错误，请稍后重试；如持续出现请联系管理员"
+
+# How `zctui serve` runs uvicorn. Its access log prints query strings (ours logs the route
+# template only); X-Forwarded-For is ours to judge (trusted_proxies); and no `server:` or
+# `date:` header: the first names the software, and every answer pays for both on a slow
+# link (a sync round trip has a budget of 600 bytes, issue 6).
+UVICORN_OPTIONS: dict[str, Any] = {
+    "access_log": False,
+    "proxy_headers": False,
+    "server_header": False,
+    "date_header": False,
+}
 
 
 class BodyLimit:
@@ -177,7 +190,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     migrate(engine)
     app = FastAPI(
         title="zctui server",
-        summary="河北省职称申报：帐号、登录、审核流程、审计",
+        summary="河北省职称申报：帐号、登录、审核流程、审计、附件传输",
         version="1",
     )
     app.state.engine = engine
@@ -186,13 +199,24 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     app.state.settings = settings
     app.state.security = Security(settings)
     app.state.catalog = served
-    for r in (auth.router, users.router, applications.router, public.router, catalog.router):
+    app.state.blobs = ServerBlobs(
+        settings.blob_root,
+        max_bytes=settings.max_blob_bytes,
+        partial_days=settings.partial_upload_days,
+    )
+    routers = (auth, users, applications, public, sync, blobs, catalog)
+    for r in (m.router for m in routers):
         app.include_router(r)
     _handlers(app)
 
-    app.add_middleware(RetryReads)  # innermost: it sees the error before any handler
+    # Outermost last: BodyLimit caps the bytes as they arrive, AccessLog logs every answer
+    # (a refused coding too), Compression caps what a body unpacks to, at the same limit;
+    # RetryReads, innermost, sees a lost database connection before any handler does.
+    limit = settings.max_body_bytes
+    app.add_middleware(RetryReads)
+    app.add_middleware(Compression, limit=limit, too_large=TOO_LARGE.format(limit=limit))
     app.add_middleware(AccessLog)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=limit)
     return app
 
 

@@ -13,15 +13,17 @@ from sqlmodel import SQLModel
 
 from zctui.domain import models as domain
 from zctui.domain.aggregate import ApplicationData, assemble
+from zctui.server import changes
 from zctui.server.models import SECTION_TABLES, Application
 
-_CLASSES: dict[str, type[SQLModel]] = {
+# The domain class of each synced table but the application (whose server row has more).
+CLASSES: dict[str, type[SQLModel]] = {
     "person": domain.Person,
     **domain.SINGLE_TABLES,
     **domain.LIST_TABLES,
     "attachment": domain.Attachment,
 }
-_APP_FIELDS = set(domain.Application.model_fields)
+APP_FIELDS = set(domain.Application.model_fields)
 
 
 def load(db: Session, app: Application) -> ApplicationData:
@@ -30,7 +32,7 @@ def load(db: Session, app: Application) -> ApplicationData:
     for name, table in SECTION_TABLES.items():
         if name == "person":
             continue
-        cls = _CLASSES[name]
+        cls = CLASSES[name]
         for r in db.execute(select(table).where(table.c.application_id == app.id)):
             obj = cls(**r._mapping)
             if isinstance(obj, domain.Attachment):
@@ -42,7 +44,7 @@ def load(db: Session, app: Application) -> ApplicationData:
     ).first()
     person = domain.Person(**person_row._mapping) if person_row else None
     application = domain.Application(
-        **{k: v for k, v in app.model_dump().items() if k in _APP_FIELDS}
+        **{k: v for k, v in app.model_dump().items() if k in APP_FIELDS}
     )
     return assemble(application, person, rows, attachments)
 
@@ -52,14 +54,18 @@ def person_for(db: Session, id_number: str, name: str) -> uuid.UUID:
     found = db.execute(select(table.c.id).where(table.c.id_number == id_number)).scalar()
     if found is not None:
         return uuid.UUID(str(found))
-    person = domain.Person(id_number=id_number, name=name)
+    n = changes.next_change(db)
+    person = domain.Person(id_number=id_number, name=name, rev=n)
     db.execute(insert(table).values(**person.model_dump()))
+    changes.record_change(db, "person", person.id, None, n)
     return person.id
 
 
 def put_rows(db: Session, rows: Iterable[SQLModel]) -> None:
-    """Store section rows as they are (the sync issue's push will build on this)."""
+    """Store section rows as they are, each with its change number (so a pull finds them)."""
     for row in rows:
         table = SECTION_TABLES[str(row.__tablename__)]
         values: dict[str, Any] = {c.name: getattr(row, c.name) for c in table.columns}
+        values["rev"] = n = changes.next_change(db)
         db.execute(insert(table).values(**values))
+        changes.record_change(db, table.name, values["id"], values.get("application_id"), n)

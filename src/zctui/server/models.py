@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -172,6 +172,57 @@ class Certificate(ServerModel, table=True):
     title: str | None = None
     unit_name: str | None = None
     issued_at: datetime = Field(default_factory=utcnow)
+
+
+# Sync (issue 6; the protocol is domain/sync.py) ----------------------------------------
+class SyncCounter(ServerModel, table=True):
+    """One row: the last change number handed out. Every change takes the next one with
+    `UPDATE … SET n = n + 1 RETURNING n`; the row lock, held until commit, makes the numbers
+    become visible in order (see changes.py)."""
+
+    __tablename__ = "sync_counter"
+    id: int = Field(primary_key=True)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class SyncClient(ServerModel, table=True):
+    """One local store; it belongs to the account that first synced it."""
+
+    __tablename__ = "sync_client"
+    client_id: uuid.UUID = Field(primary_key=True)
+    account_id: uuid.UUID = Field(foreign_key="account.id", index=True)
+    acked: int = 0  # the highest seq applied
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+
+
+class SyncResult(ServerModel, table=True):
+    """What became of one applied mutation, to answer a retry identically."""
+
+    __tablename__ = "sync_result"
+    client_id: uuid.UUID = Field(primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SyncChange(ServerModel, table=True):
+    """The latest change of each synced row: what a pull reads, in `n` order."""
+
+    __tablename__ = "sync_change"
+    table_name: str = Field(primary_key=True)
+    row_id: uuid.UUID = Field(primary_key=True)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    application_id: uuid.UUID | None = Field(default=None, index=True)  # None for persons
+    origin: uuid.UUID | None = None  # the client whose mutation made it (not sent back to it)
+
+
+class SyncAlias(ServerModel, table=True):
+    """A client's id for a person the server holds under another id (same ID number)."""
+
+    __tablename__ = "sync_alias"
+    client_id: uuid.UUID = Field(primary_key=True)
+    local_id: uuid.UUID = Field(primary_key=True)
+    server_id: uuid.UUID
 
 
 # The application's content: the domain tables, unchanged, on the server's metadata.

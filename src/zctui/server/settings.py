@@ -17,7 +17,10 @@ class ServerSettings(BaseSettings):
     # Default: SQLite in the data dir (zero setup); production: postgresql+psycopg://…
     db_url: str = ""
     data_dir: Path = platformdirs.user_data_path("zctui", appauthor=False) / "server"
-    blobs_dir: Path | None = None
+    blobs_dir: Path | None = None  # attachments' bytes (`zctui serve --blobs`); see blob_root
+    # One attachment's size: the checker's PDF limit (pdf.checks.Limits.max_pdf_bytes).
+    max_blob_bytes: int = 20 * 1024 * 1024
+    partial_upload_days: int = 7  # an upload left unfinished this long is removed
     # Keys the password marks used to spot spraying; set it when several processes serve.
     secret: str = Field(default_factory=lambda: secrets.token_hex(32))
     default_password_days: int = 30  # an unused default password expires (R1.2)
@@ -55,6 +58,10 @@ class ServerSettings(BaseSettings):
     def _proxies_parse(cls, value: str) -> str:
         proxy_networks(value)  # refuse a typo at startup, not at the first request
         return value
+
+    @property
+    def blob_root(self) -> Path:
+        return self.blobs_dir or self.data_dir / "blobs"
 
     @property
     def database_url(self) -> str:

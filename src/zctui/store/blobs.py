@@ -84,6 +84,13 @@ class BlobStore:
             Path(tmp).unlink(missing_ok=True)
         return digest
 
+    def adopt(self, path: Path, sha256: str) -> None:
+        """Publish a file already written and fsynced on this store's filesystem (a finished
+        upload or download), whose bytes the caller has hashed to `sha256`. It is linked into
+        place like a put; the caller removes `path` afterwards."""
+        if not self._refresh(sha256):
+            self._publish(path, sha256)
+
     def _refresh(self, digest: str) -> bool:
         """True when the blob exists; its time is refreshed so gc's grace starts again."""
         target = self.path(digest)

@@ -106,6 +106,13 @@ class EditSession:
     def read_only(self) -> bool:
         return self.data.application.state not in EDITABLE_STATES
 
+    def reload(self) -> None:
+        """Read the application again after a sync changed it on disk (what was queued is
+        saved first, so nothing typed is replaced by an older copy)."""
+        self.flush()
+        self.data = self.store.load(self.application_id)
+        self._changed()
+
     def _changed(self) -> None:
         self._checklist = None
         self._facts = None

@@ -18,7 +18,7 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from zctui.data.catalog import Catalog
 from zctui.data.forms import FieldSpec
-from zctui.domain.fields import field_error, options_for
+from zctui.domain.fields import field_error, label_of, options_for
 from zctui.widgets.counted_text import CountedTextArea, Counter, counter_text
 from zctui.widgets.date_input import DateInput
 from zctui.widgets.pinyin_select import PinyinSelect
@@ -113,10 +113,7 @@ class FieldRow(Vertical):
         self._show(self._value)
 
     def _label_of(self, code: str) -> str:
-        for option in options_for(self.spec, self._record(), self._catalog):
-            if option.code == code:
-                return option.label
-        return code
+        return label_of(self.spec, code, self._record(), self._catalog)
 
     @property
     def editor(self) -> Widget | None:

@@ -13,7 +13,7 @@ from sqlmodel import col
 from zctui.data.catalog import load_catalog
 from zctui.domain.checklist import Checklist, run_checklist
 from zctui.domain.models import utcnow
-from zctui.server import access, content
+from zctui.server import access, changes, content
 from zctui.server.deps import DB, FORBIDDEN, Caller, Me, Refused
 from zctui.server.models import Account, Application, Audit, Certificate, Unit
 from zctui.server.schemas import (
@@ -87,10 +87,12 @@ def create_application(body: ApplicationIn, db: DB, c: Me) -> ApplicationOut:
             f"「{unit.name}」的此系列和等级不能选“自主评审”（R2.5）："
             + load_catalog().self_review_rule,
         )
+    n = changes.next_change(db)  # first: the counter is the lock every sync writer takes first
     person_id = content.person_for(db, me.id_number, me.name)
     settings = body.model_dump(exclude={"id"})
     app = Application(
         id=body.id or uuid.uuid4(),
+        rev=n,
         person_id=person_id,
         owner_id=me.id,
         unit_id=unit.id,
@@ -102,6 +104,8 @@ def create_application(body: ApplicationIn, db: DB, c: Me) -> ApplicationOut:
     db.add(app)
     audit(db, "application.created", actor=me, application_id=app.id, to_state="draft")
     try:
+        db.flush()  # the clash shows here, before the change is recorded
+        changes.record_change(db, "application", app.id, app.id, n)
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -190,15 +194,18 @@ def act(
             )
         )
         detail["certificate_number"] = number
+    # A change number like every synced write, so clients pull the new state (and the lock).
+    n = changes.next_change(db)
     # Only if nobody moved it meanwhile: two admins clicking at once make one transition.
     moved = db.execute(
         update(Application)
         .where(col(Application.id) == app.id, col(Application.state) == source)
-        .values(state=t.target, rev=col(Application.rev) + 1, updated_at=utcnow(), **values)
+        .values(state=t.target, rev=n, updated_at=utcnow(), **values)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
         raise HTTPException(409, "该申报的状态刚被他人改变，请刷新后重试")
+    changes.record_change(db, "application", app.id, app.id, n)
     audit(
         db,
         f"workflow.{action}",

@@ -1,0 +1,36 @@
+"""A workspace connected to a server: the transport, the file uploader and the engine,
+made once the session token is known (after the login)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zctui.config import blobs_dir_for
+from zctui.store.blobs import BlobStore
+from zctui.store.repository import Store
+from zctui.sync.engine import SyncEngine, SyncReport
+from zctui.sync.session import Connect
+
+
+class ServerSync:
+    """`Syncs` for one workspace file and one login."""
+
+    def __init__(self, server_url: str, token: str, store_path: Path) -> None:
+        from zctui.sync.blobs import BlobUploader
+        from zctui.sync.transport import Transport
+
+        self.store = Store(store_path)
+        self.transport = Transport(server_url, token=token)
+        uploader = BlobUploader(self.transport.http, BlobStore(blobs_dir_for(store_path)))
+        self.engine = SyncEngine(self.store, self.transport, blobs=uploader)
+
+    def sync(self) -> SyncReport:
+        return self.engine.sync()
+
+    def close(self) -> None:
+        self.transport.close()
+        self.store.close()
+
+
+def connector(server_url: str, store_path: Path) -> Connect:
+    return lambda token: ServerSync(server_url, token, store_path)
