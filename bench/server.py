@@ -1,16 +1,24 @@
 """Server under load: 100 concurrent clients log in, then loop over reads, against uvicorn
-on PostgreSQL over loopback; beside a bare FastAPI endpoint served the same way in the same
-run (the floor of uvicorn + FastAPI + the client on this machine).
+on PostgreSQL over loopback; beside a bare FastAPI endpoint served the same way, with the
+same generator and uvicorn options, in the same run (the floor of uvicorn + FastAPI on this
+machine).
+
+Logins go through httpx. The read loops use a lean generator, because on a 2-CPU machine an
+httpx client with 100 connections eats most of a CPU that the server then lacks: `raw`
+(default) is one keep-alive asyncio stream per client, a few microseconds of Python per
+request; `wrk` (Debian's package) runs the same requests from C. Each phase prints the CPUs
+busy in the generator, the server, PostgreSQL and the whole machine (the rest is whatever
+else runs on it), so a run shows whether the generator was the bottleneck.
 
 Prints p50/p99 latency, throughput and errors for logins, reads and the bare endpoint, and
-the reads' p99 as a multiple of the bare endpoint's: on a small machine, where the load
-generator, the workers and PostgreSQL share the CPUs and even the bare endpoint misses
-250 ms, that ratio is the honest figure for what the server itself costs.
+the reads' p99 as a multiple of the bare endpoint's.
 Goal: reads p99 ≤ 250 ms, no errors. Logins are reported apart: each is one Argon2id
 verification at production cost, CPU-bound by design.
 
-Run: `.venv/bin/python bench/server.py [--clients 100] [--seconds 10] [--workers 2]`
-(ZCTUI_TEST_PG_URL overrides the database). Exit 1 when the goal is missed.
+Run: `.venv/bin/python bench/server.py [--clients 100] [--seconds 10] [--workers 2]
+[--generator raw|wrk] [--uvicorn "--loop uvloop"] [--profile DIR]` (ZCTUI_TEST_PG_URL
+overrides the database; --profile writes py-spy's collapsed stacks of each worker).
+Exit 1 when the goal is missed.
 """
 
 from __future__ import annotations
@@ -109,8 +117,8 @@ class Stats:
         self.errors = 0
 
     def line(self, name: str, seconds: float) -> str:
-        if not self.ms:
-            return f"{name:<8} no requests, errors {self.errors}"
+        if len(self.ms) < 2:
+            return f"{name:<8} n={len(self.ms)}, errors {self.errors}"
         q = statistics.quantiles(self.ms, n=100)
         return (
             f"{name:<8} n={len(self.ms):>6}  p50 {q[49]:7.1f} ms  p99 {q[98]:7.1f} ms  "
@@ -122,56 +130,217 @@ def _p99(stats: Stats) -> float:
     return statistics.quantiles(stats.ms, n=100)[98] if len(stats.ms) > 1 else float("inf")
 
 
-async def timed(stats: Stats, call: object) -> httpx.Response | None:
-    start = time.perf_counter()
+# ---------------------------------------------------------------- CPU, from /proc (Linux)
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _ticks(pid: int) -> int:
     try:
-        r: httpx.Response = await call  # type: ignore[misc]
-    except httpx.HTTPError:
-        stats.errors += 1
-        return None
-    stats.ms.append((time.perf_counter() - start) * 1000)
-    if r.status_code >= 400:
-        stats.errors += 1
-    return r
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-async def app_client(
-    base: str, ident: str, seconds: float, logins: Stats, reads: Stats, go: asyncio.Barrier
-) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
-        r = await timed(
-            logins, c.post("/auth/login", json={"id_number": ident, "password": PASSWORD})
-        )
-        await go.wait()  # everyone logged in: the read loops start together
-        if r is None or r.status_code != 200:
-            return
-        h = {"Authorization": f"Bearer {r.json()['token']}"}
-        until = time.monotonic() + seconds
-        mine = await timed(reads, c.get("/applications", headers=h))
-        app_id = mine.json()[0]["id"] if mine is not None and mine.status_code == 200 else None
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, ppid, command name) of every process."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                head, tail = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            out.append((int(entry.name), int(tail.split()[1]), head.split("(", 1)[1]))
+    return out
+
+
+def _tree(root: int, procs: list[tuple[int, int, str]]) -> set[int]:
+    pids, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid, _ in procs if ppid in pids} - pids
+        grew = bool(more)
+        pids |= more
+    return pids
+
+
+def cpu_seconds(server: int) -> dict[str, float]:
+    """CPU seconds so far of this process and its children (the load generator), the server
+    process tree, every PostgreSQL process, and the whole machine (busy, all CPUs)."""
+    procs = _processes()
+    mine = _tree(os.getpid(), procs) - _tree(server, procs)
+    pg = {pid for pid, _, name in procs if name.startswith("postgres")}
+    stat = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    busy = sum(int(v) for v in stat) - int(stat[3]) - int(stat[4])  # less idle, iowait
+    return {
+        "generator": sum(_ticks(p) for p in mine) / _TICK,
+        "server": sum(_ticks(p) for p in _tree(server, procs)) / _TICK,
+        "postgres": sum(_ticks(p) for p in pg) / _TICK,
+        "machine": busy / _TICK,
+    }
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    used = {k: (after[k] - before[k]) / seconds for k in before}
+    cpus = os.cpu_count() or 1
+    return (
+        f"         CPUs busy: generator {used['generator']:.2f}, server {used['server']:.2f}, "
+        f"PostgreSQL {used['postgres']:.2f}; machine {used['machine']:.2f} of {cpus}"
+    )
+
+
+# ---------------------------------------------------------------- the load generators
+async def _answer(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (uvicorn always sends Content-Length): its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    at = head.lower().find(b"\r\ncontent-length:")
+    if at < 0:
+        raise ValueError("no Content-Length")
+    length = int(head[at + 17 : head.index(b"\r\n", at + 2)])
+    await reader.readexactly(length)
+    return status
+
+
+async def raw_loop(port: int, requests: list[bytes], until: float, stats: Stats) -> None:
+    """One keep-alive connection sending `requests` round and round: a few microseconds of
+    Python per request, where httpx spends a millisecond and steals the server's CPU."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        n = 0
         while time.monotonic() < until:
-            await timed(reads, c.get("/auth/me", headers=h))
-            if app_id:
-                await timed(reads, c.get(f"/applications/{app_id}", headers=h))
-            await timed(reads, c.get("/public/announcements"))
+            start = time.perf_counter()
+            writer.write(requests[n % len(requests)])
+            n += 1
+            try:
+                status = await _answer(reader)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                stats.errors += 1
+                return
+            stats.ms.append((time.perf_counter() - start) * 1000)
+            if status >= 400:
+                stats.errors += 1
+    finally:
+        writer.close()
 
 
-async def bare_client(base: str, until: float, stats: Stats) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-        while time.monotonic() < until:
-            await timed(stats, c.get("/ping"))
+def _get(path: str, token: str | None = None) -> bytes:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
 
 
-async def load_app(base: str, ids: list[str], seconds: float, logins: Stats, reads: Stats) -> float:
-    go = asyncio.Barrier(len(ids))
-    start = time.monotonic()
-    await asyncio.gather(*(app_client(base, i, seconds, logins, reads, go) for i in ids))
-    return time.monotonic() - start
+def read_plan(token: str, app_id: str) -> list[bytes]:
+    """One client's loop: who am I, my application, the announcements."""
+    return [_get("/auth/me", token), _get(f"/applications/{app_id}", token),
+            _get("/public/announcements")]  # fmt: skip
 
 
-async def load_bare(base: str, clients: int, seconds: float, stats: Stats) -> None:
+async def run_raw(port: int, plans: list[list[bytes]], seconds: float, stats: Stats) -> None:
     until = time.monotonic() + seconds
-    await asyncio.gather(*(bare_client(base, until, stats) for _ in range(clients)))
+    await asyncio.gather(*(raw_loop(port, plan, until, stats) for plan in plans))
+
+
+WRK_SCRIPT = """
+local plans, n = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do
+    local path, token = line:match("([^\\t]*)\\t?(.*)")
+    local headers = {}
+    if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+    table.insert(plans, wrk.format("GET", path, headers))
+  end
+end
+function request()
+  n = n + 1
+  return plans[(n - 1) % #plans + 1]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d\\n", summary.requests,
+    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50),
+    latency:percentile(99)))
+end
+"""
+
+
+def run_wrk(
+    port: int, plans: list[list[bytes]], clients: int, seconds: float
+) -> tuple[int, int, float, float]:
+    """wrk (C, one thread) with the same requests; its own percentiles, in ms."""
+    tmp = Path(tempfile.mkdtemp(prefix="zctui-wrk-"))
+    (tmp / "plan.lua").write_text(WRK_SCRIPT)
+    lines = []
+    for plan in plans:
+        for raw in plan:
+            head = raw.decode().split("\r\n")
+            token = next((h.split()[-1] for h in head if h.startswith("Authorization")), "")
+            lines.append(f"{head[0].split()[1]}\t{token}")
+    (tmp / "plan.txt").write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "30s",
+         "-s", str(tmp / "plan.lua"), f"http://127.0.0.1:{port}", "--", str(tmp / "plan.txt")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    n, errors, p50, p99 = next(ln for ln in out.splitlines() if ln.startswith("WRK ")).split()[1:]
+    return int(n), int(errors), int(p50) / 1000, int(p99) / 1000
+
+
+def profile(server: int, out: Path | None, seconds: float) -> list[subprocess.Popen[bytes]]:
+    """py-spy (not a dependency: pip install it) on each worker, collapsed stacks into out/."""
+    if out is None:
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    workers = sorted(_tree(server, _processes()) - {server})
+    return [
+        subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                str(int(seconds) - 1),
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "--nonblocking",
+                "--gil",  # only what holds the GIL: where the CPU goes
+                "-o",
+                str(out / f"worker-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in workers
+    ]
+
+
+async def log_in(base: str, ident: str, logins: Stats, go: asyncio.Barrier) -> list[bytes]:
+    """Log in (timed), find my application: my read loop, or [] when that failed."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        start = time.perf_counter()
+        try:
+            r = await c.post("/auth/login", json={"id_number": ident, "password": PASSWORD})
+        except httpx.HTTPError:
+            r = None
+        if r is None or r.status_code != 200:
+            logins.errors += 1
+            await go.wait()
+            return []
+        logins.ms.append((time.perf_counter() - start) * 1000)
+        token = r.json()["token"]
+        # Before waiting: a connection idle past uvicorn's keep-alive (5 s) may be closed
+        # just as it is reused.
+        mine = await c.get("/applications", headers={"Authorization": f"Bearer {token}"})
+        await go.wait()
+        return read_plan(token, mine.json()[0]["id"])
+
+
+async def log_in_all(base: str, ids: list[str], logins: Stats) -> list[list[bytes]]:
+    go = asyncio.Barrier(len(ids))
+    plans = await asyncio.gather(*(log_in(base, i, logins, go) for i in ids))
+    return [p for p in plans if p]
 
 
 def main() -> int:
@@ -179,6 +348,9 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=100)
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--generator", choices=("raw", "wrk"), default="raw")
+    p.add_argument("--uvicorn", default="", help="more uvicorn options, for both servers")
+    p.add_argument("--profile", type=Path, help="py-spy the app's workers during the reads")
     a = p.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin_engine = create_engine(PG)
@@ -189,25 +361,45 @@ def main() -> int:
     try:
         ids = seed(url, a.clients)
         env = {**os.environ, "ZCTUI_SERVER_DB_URL": url, "ZCTUI_SERVER_SECRET": "bench"}
-        workers = ["--workers", str(a.workers)]
+        opts = ["--workers", str(a.workers), *a.uvicorn.split()]
         app_port, bare_port = free_port(), free_port()
-        procs.append(start(["--factory", "zctui.server.app:create_app", *workers], env, app_port))
+        procs.append(start(["--factory", "zctui.server.app:create_app", *opts], env, app_port))
         bare_dir = Path(tempfile.mkdtemp(prefix="zctui-bare-"))
         (bare_dir / "bare_app.py").write_text(BARE)
-        procs.append(start(["--app-dir", str(bare_dir), "bare_app:app", *workers], env, bare_port))
+        procs.append(start(["--app-dir", str(bare_dir), "bare_app:app", *opts], env, bare_port))
         logins, reads, bare = Stats(), Stats(), Stats()
-        base = f"http://127.0.0.1:{app_port}"
-        total = asyncio.run(load_app(base, ids, a.seconds, logins, reads))
-        login_seconds = total - a.seconds
-        asyncio.run(load_bare(f"http://127.0.0.1:{bare_port}", a.clients, a.seconds, bare))
-        print(f"{a.clients} clients, {a.seconds:.0f} s each, uvicorn --workers {a.workers}, "
-              f"PostgreSQL over loopback")  # fmt: skip
-        print(logins.line("login", login_seconds), f"(all {a.clients} in {login_seconds:.1f} s)")
-        print(reads.line("reads", a.seconds))
-        print(bare.line("bare", a.seconds))
-        p99 = _p99(reads)
-        print(f"reads p99 / bare p99: {p99 / _p99(bare):.2f}")
-        ok = p99 <= 250 and reads.errors == 0 and logins.errors == 0
+        t = time.monotonic()
+        plans = asyncio.run(log_in_all(f"http://127.0.0.1:{app_port}", ids, logins))
+        login_seconds = time.monotonic() - t
+        lines = [f"{a.clients} clients, {a.seconds:.0f} s each, uvicorn {' '.join(opts)}, "
+                 f"PostgreSQL over loopback, generator {a.generator}",
+                 f"{logins.line('login', login_seconds)} (all {a.clients} in "
+                 f"{login_seconds:.1f} s, httpx)"]  # fmt: skip
+        bare_plans = [[_get("/ping")] for _ in plans]
+        figures = []
+        for name, port, plan, stats in (
+            ("reads", app_port, plans, reads),
+            ("bare", bare_port, bare_plans, bare),
+        ):
+            before = cpu_seconds(procs[0 if port == app_port else 1].pid)
+            spies = profile(procs[0].pid, a.profile, a.seconds) if port == app_port else []
+            if a.generator == "wrk":
+                n, errors, p50, p99 = run_wrk(port, plan, len(plan), a.seconds)
+                stats.errors = errors
+                lines.append(f"{name:<8} n={n:>6}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
+                             f"{n / a.seconds:8.0f} req/s  errors {errors}")  # fmt: skip
+            else:
+                asyncio.run(run_raw(port, plan, a.seconds, stats))
+                p99 = _p99(stats)
+                lines.append(stats.line(name, a.seconds))
+            figures.append(p99)
+            after = cpu_seconds(procs[0 if port == app_port else 1].pid)
+            for spy in spies:
+                spy.wait(30)
+            lines.append(cpu_line(before, after, a.seconds))
+        print("\n".join(lines))
+        print(f"reads p99 / bare p99: {figures[0] / figures[1]:.2f}")
+        ok = figures[0] <= 250 and reads.errors == 0 and logins.errors == 0
         print("goal (reads p99 ≤ 250 ms, no errors):", "met" if ok else "MISSED")
         return 0 if ok else 1
     finally:

@@ -97,6 +97,11 @@ def test_users_scoped_by_unit(setup: tuple[World, dict[str, dict[str, str]], str
     assert seen_app == {ids["applicant_b"]}
     seen_office = {u["id"] for u in c.get("/users", headers=heads["office"]).json()}
     assert ids["other_office"] not in seen_office and ids["applicant_b"] in seen_office
+    # The office's units: its whole tree, three levels deep, and nothing of another city.
+    units = {u["id"] for u in c.get("/units", headers=heads["office"]).json()}
+    assert units == {str(world.units[k]) for k in ("office", "dept", "A", "B")}
+    units_a = {u["id"] for u in c.get("/units", headers=heads["admin_a"]).json()}
+    assert units_a == {str(world.units["A"])}
     # Resets: own unit's applicants only; other units' accounts are not even found.
     reset = "/users/{}/reset-password"
     assert c.post(reset.format(ids["applicant_b"]), headers=heads["admin_a"]).status_code == 404

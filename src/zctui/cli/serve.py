@@ -21,7 +21,7 @@ def serve(
     """启动服务端：帐号与登录、审核流程、审计（OpenAPI 文档在 /docs）。"""
     import uvicorn
 
-    from zctui.server.app import UVICORN_OPTIONS, create_app
+    from zctui.server.app import UVICORN_OPTIONS, StartupError, create_app, served_catalog
     from zctui.server.settings import ServerSettings
 
     overrides: dict[str, object] = {}
@@ -35,6 +35,11 @@ def serve(
         if not settings.db_url.startswith("postgresql"):
             typer.echo("多进程需要 PostgreSQL（--db postgresql://…）；SQLite 只能单进程", err=True)
             raise typer.Exit(2)
+        try:  # each worker checks it again; a broken catalog is said once, here
+            served_catalog(settings)
+        except StartupError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
         # Each worker builds its own app from the environment.
         import os
 
@@ -51,4 +56,9 @@ def serve(
             **UVICORN_OPTIONS,
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
+    try:
+        app = create_app(settings)
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)

@@ -11,6 +11,7 @@ Codes follow GB/T 8561: a series code ends in 0, a title code ends in its level
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -34,8 +35,11 @@ __all__ = [
     "Title",
     "ValueList",
     "common_passwords",
+    "downloaded_catalog_dir",
     "is_common_password",
     "load_catalog",
+    "pin_catalog",
+    "reload_catalog",
 ]
 
 Evaluation = Literal["review", "exam", "exam_review"]  # 评审 / 以考代评 / 考评结合
@@ -334,13 +338,75 @@ def _load(directory: Path) -> Catalog:
     )
 
 
+# ------------------------------------------------------------- which catalog (issue 6)
+#: The files a catalog is made of: what the server serves and a client installs.
+CATALOG_FILES = (SERIES_FILE, METHODS_FILE, VALUES_FILE)
+DOWNLOADED_DIR = "catalog"  # under the user data dir (zctui.config.Settings.data_dir)
+
+log = logging.getLogger("zctui.catalog")
+_pinned: Path | None = None
+
+
+def downloaded_catalog_dir() -> Path:
+    """Where a catalog pulled from the server is installed: `<data dir>/catalog`."""
+    from zctui.config import Settings  # ZCTUI_DATA_DIR; read when asked, not at import
+
+    return Settings().data_dir / DOWNLOADED_DIR
+
+
+def pin_catalog(directory: Path | None) -> Catalog | None:
+    """Make `load_catalog()` read only `directory` in this process (the server: the catalog
+    it serves is the one it judges by), or undo that with None. A broken catalog raises
+    CatalogError and changes nothing."""
+    global _pinned
+    catalog = _load(Path(directory)) if directory is not None else None
+    _pinned = Path(directory) if directory is not None else None
+    reload_catalog()
+    return catalog
+
+
+def reload_catalog() -> None:
+    """Forget the cached catalog: the next `load_catalog()` looks again (after a pull).
+    What was built from the old one (an open form, a session) keeps the old one."""
+    _default_catalog.cache_clear()
+
+
 @cache
 def _default_catalog() -> Catalog:
-    return _load(DATA_DIR)
+    if _pinned is not None:
+        return _load(_pinned)
+    bundled = _load(DATA_DIR)
+    return _newer_download(bundled) or bundled
+
+
+def _newer_download(bundled: Catalog) -> Catalog | None:
+    where = downloaded_catalog_dir()
+    if not where.is_dir():
+        return None
+    try:
+        downloaded = _load(where)
+    except CatalogError as exc:
+        log.warning(
+            "下载的职称目录（%s）有错误，改用程序自带的目录（版本 %d）：%s",
+            where, bundled.version, exc,
+        )  # fmt: skip
+        return None
+    if downloaded.version <= bundled.version:
+        log.info(
+            "下载的职称目录版本 %d 不比程序自带的版本 %d 新，使用程序自带的目录",
+            downloaded.version, bundled.version,
+        )  # fmt: skip
+        return None
+    log.info(
+        "使用从服务器下载的职称目录：版本 %d（程序自带 %d）", downloaded.version, bundled.version
+    )
+    return downloaded
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """The catalog; the packaged one (no `directory`) is loaded once and cached."""
+    """The catalog. Without `directory`: a catalog downloaded from the server when it is
+    newer than the packaged one and valid, else the packaged one (a log line says why);
+    loaded once and cached until `reload_catalog()`."""
     if directory is None:
         return _default_catalog()
     return _load(Path(directory))

@@ -15,20 +15,13 @@ from zctui.server.models import Account, Application, Unit
 FORWARDED = ("unit_approved", "office_review", "approved", "rejected", "certificate_issued")
 
 
-def unit_subtree(db: Session, root: uuid.UUID | None) -> set[uuid.UUID]:
-    """The unit and every unit under it (city office → departments → units)."""
-    if root is None:
-        return set()
-    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
-    for uid, parent in db.execute(select(col(Unit.id), col(Unit.parent_id))):
-        children.setdefault(parent, []).append(uid)
-    seen, todo = {root}, [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
+def subtree_ids(root: uuid.UUID | None) -> Select[Any]:
+    """The ids of the unit and every unit under it (city office → departments → units), as
+    a recursive CTE (SQLite and PostgreSQL): the scoping query carries it, instead of every
+    unit being loaded and walked per request. UNION, not UNION ALL: a cycle ends."""
+    tree = select(col(Unit.id)).where(col(Unit.id) == root).cte("subtree", recursive=True)
+    tree = tree.union(select(col(Unit.id)).where(col(Unit.parent_id) == tree.c.id))
+    return select(tree.c.id)
 
 
 def applications(db: Session, account: Account, *, deleted: bool = False) -> Select[Any]:
@@ -42,9 +35,9 @@ def applications(db: Session, account: Account, *, deleted: bool = False) -> Sel
         case "unit_admin":
             return q.where(col(Application.unit_id) == account.unit_id)
         case "office":
-            units = unit_subtree(db, account.unit_id)
             return q.where(
-                col(Application.unit_id).in_(units), col(Application.state).in_(FORWARDED)
+                col(Application.unit_id).in_(subtree_ids(account.unit_id)),
+                col(Application.state).in_(FORWARDED),
             )
         case "helpdesk":
             return q.where(true())
@@ -57,7 +50,7 @@ def accounts(db: Session, account: Account) -> Select[Any]:
         case "unit_admin":
             return q.where(col(Account.unit_id) == account.unit_id)
         case "office":
-            return q.where(col(Account.unit_id).in_(unit_subtree(db, account.unit_id)))
+            return q.where(col(Account.unit_id).in_(subtree_ids(account.unit_id)))
         case "helpdesk":
             return q
     return q.where(col(Account.id) == account.id)

@@ -15,15 +15,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from zctui.data.base import DATA_DIR, CatalogError
+from zctui.data.catalog import pin_catalog
 from zctui.server.blobstore import ServerBlobs
 from zctui.server.compression import Compression
-from zctui.server.db import make_engine, migrate, read_engine
+from zctui.server.db import READS, make_engine, migrate, read_engine
 from zctui.server.deps import Refused
-from zctui.server.routers import applications, auth, blobs, public, sync, users
+from zctui.server.routers import applications, auth, blobs, catalog, public, sync, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
 
@@ -117,6 +120,35 @@ class AccessLog:
             log.info("%s %s %s %.1fms", scope["method"], route, status, ms)
 
 
+class RetryReads:
+    """A GET or HEAD that met a dead PostgreSQL connection (the server restarted since the
+    connection was last used) runs once more, on a fresh connection, if nothing has been
+    sent yet. Safe: reads run in autocommit and write at most one idempotent UPDATE
+    (db.py). This is what pool_pre_ping did, without a round trip on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in READS:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except DBAPIError as exc:
+            if started or not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost: %s runs again", scope["method"])
+            await self.app(scope, receive, send)
+
+
 async def _too_large(limit: int, send: Send) -> None:
     response = JSONResponse({"detail": TOO_LARGE.format(limit=limit)}, status_code=413)
     await response({"type": "http"}, _nothing, send)
@@ -126,8 +158,32 @@ async def _nothing() -> Message:
     return {"type": "http.disconnect"}
 
 
+BROKEN_CATALOG = (
+    "服务器的职称目录（{where}）有错误，服务器没有启动：{error}。"
+    "请改正该目录中的文件，或去掉 ZCTUI_SERVER_CATALOG_DIR 以使用程序自带的目录"
+)
+
+
+class StartupError(RuntimeError):
+    """The server must not start; the message says why, in Chinese, for whoever runs it."""
+
+
+def served_catalog(settings: ServerSettings) -> catalog.Served:
+    """The catalog to serve, validated by the loader clients use, and pinned as the one this
+    process judges by (R2.5, the checklist): the rules the server applies are the ones the
+    clients were sent."""
+    where = settings.catalog_dir or DATA_DIR
+    try:
+        loaded = pin_catalog(where)
+    except CatalogError as exc:
+        raise StartupError(BROKEN_CATALOG.format(where=where, error=exc)) from None
+    assert loaded is not None
+    return catalog.served(loaded, where)
+
+
 def create_app(settings: ServerSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or ServerSettings()
+    served = served_catalog(settings)  # before anything else: a broken catalog stops the server
     if engine is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -142,19 +198,22 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     app.state.settings = settings
     app.state.security = Security(settings)
+    app.state.catalog = served
     app.state.blobs = ServerBlobs(
         settings.blob_root,
         max_bytes=settings.max_blob_bytes,
         partial_days=settings.partial_upload_days,
     )
-    routers = (auth, users, applications, public, sync, blobs)
+    routers = (auth, users, applications, public, sync, blobs, catalog)
     for r in (m.router for m in routers):
         app.include_router(r)
     _handlers(app)
 
-    # Outermost first: BodyLimit caps the bytes as they arrive, AccessLog logs every answer
-    # (a refused coding too), Compression caps what a body unpacks to, at the same limit.
+    # Outermost last: BodyLimit caps the bytes as they arrive, AccessLog logs every answer
+    # (a refused coding too), Compression caps what a body unpacks to, at the same limit;
+    # RetryReads, innermost, sees a lost database connection before any handler does.
     limit = settings.max_body_bytes
+    app.add_middleware(RetryReads)
     app.add_middleware(Compression, limit=limit, too_large=TOO_LARGE.format(limit=limit))
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=limit)

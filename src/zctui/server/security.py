@@ -30,7 +30,7 @@ from functools import cached_property
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -76,6 +76,16 @@ def mask_phone(phone: str | None) -> str | None:
 def token_hash(token: str) -> str:
     # Tokens are 256 random bits: a fast hash is enough, and lookups stay cheap.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Built once: building the statement and its cache key anew cost a quarter of a millisecond
+# of CPU on every authenticated request.
+_SESSION_ACCOUNT = (
+    select(AuthSession, Account, Unit)
+    .join(Account, col(Account.id) == col(AuthSession.account_id))
+    .outerjoin(Unit, col(Unit.id) == col(Account.unit_id))
+    .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+)
 
 
 @dataclass
@@ -268,12 +278,7 @@ class Security:
         """The session, its account and the account's unit, in one query."""
         s = self.settings
         now = utcnow()
-        row = db.execute(
-            select(AuthSession, Account, Unit)
-            .join(Account, col(Account.id) == col(AuthSession.account_id))
-            .outerjoin(Unit, col(Unit.id) == col(Account.unit_id))
-            .where(col(AuthSession.token_hash) == token_hash(token))
-        ).first()
+        row = db.execute(_SESSION_ACCOUNT, {"token_hash": token_hash(token)}).first()
         if row is None:
             return None
         sess, account, unit = row

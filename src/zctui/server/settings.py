@@ -35,6 +35,10 @@ class ServerSettings(BaseSettings):
     address_failures_per_15min: int = 50  # one address guessing across many accounts
     spray_accounts: int = 10  # accounts failing with one password in 15 min = spraying
     max_body_bytes: int = 1_000_000
+    # The catalog this server serves (GET /v1/catalog) and judges by: a directory with
+    # series.yaml, methods.yaml and values.yaml; default the one in the package. Checked at
+    # startup with the same loader as the client's: a broken one stops the server.
+    catalog_dir: Path | None = None
     # PostgreSQL connections per worker process, and so how many requests of one process
     # use the database at once (the rest wait their turn without holding a thread). A
     # handful keeps two or four CPUs busy; more only makes the backends contend.

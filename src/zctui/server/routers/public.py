@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from zctui.server.deps import DB, Caller, role
@@ -27,15 +27,19 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+# Built once (every TUI polls these): offset and limit are bound parameters.
+_PUBLICATIONS = (
+    select(Publication)
+    .where(col(Publication.kind) == bindparam("kind"))
+    .order_by(col(Publication.published_at).desc(), col(Publication.id))
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+
+
 def _publications(db: DB, kind: str, offset: int, limit: int) -> list[PublicationOut]:
-    q = (
-        select(Publication)
-        .where(col(Publication.kind) == kind)
-        .order_by(col(Publication.published_at).desc(), col(Publication.id))
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), 200))
-    )
-    return [PublicationOut.model_validate(p) for p in db.scalars(q)]
+    params = {"kind": kind, "offset": max(offset, 0), "limit": min(max(limit, 1), 200)}
+    return [PublicationOut.model_validate(p) for p in db.scalars(_PUBLICATIONS, params)]
 
 
 @router.get("/public/announcements", responses=ERRORS)

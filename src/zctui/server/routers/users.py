@@ -95,5 +95,5 @@ def reset_password(
 def list_units(db: DB, c: Me) -> list[UnitOut]:
     q = select(Unit).order_by(col(Unit.name))
     if c.account.role != "helpdesk":
-        q = q.where(col(Unit.id).in_(access.unit_subtree(db, c.account.unit_id)))
+        q = q.where(col(Unit.id).in_(access.subtree_ids(c.account.unit_id)))
     return [UnitOut.model_validate(u) for u in db.scalars(q)]
