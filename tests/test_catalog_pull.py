@@ -195,3 +195,24 @@ def test_issue6_server_with_a_broken_catalog_does_not_start(
     r = CliRunner().invoke(cli, ["serve", "--db", f"sqlite:///{tmp_path / 's.sqlite3'}"])
     assert r.exit_code == 2
     assert "服务器的职称目录" in r.output and "methods.yaml" in r.output
+
+
+def test_issue6_a_sync_that_sees_a_newer_catalog_version_pulls_it(
+    served: tuple[str, int], client_side: Path, tmp_path: Path
+) -> None:
+    """The sync loop's part: `SyncOut.catalog` names a version other than the one in use,
+    so the workspace's syncer pulls it; the same version again costs nothing."""
+    from zctui.sync.connect import ServerSync
+
+    base, version = served
+    syncer = ServerSync(base, "no-login-needed-for-the-catalog", tmp_path / "ws" / "ws.sqlite3")
+    try:
+        syncer._catalog(version)
+        assert load_catalog().version == version
+        assert NEW_TITLE in titles(load_catalog())
+        asked = syncer.transport.http.get  # the same version: no request at all
+        syncer.transport.http.get = None  # type: ignore[assignment,method-assign]
+        syncer._catalog(version)
+        syncer.transport.http.get = asked  # type: ignore[method-assign]
+    finally:
+        syncer.close()

@@ -236,6 +236,12 @@ class ZctuiApp(App[None]):
             super().__init__()
             self.message, self.expired = message, expired
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Sync keys only where there is a server to sync with (hidden in the footer else)."""
+        if action in ("sync", "sync_issues"):
+            return self.connect is not None
+        return True
+
     def action_sync(self) -> None:
         if self.syncer is None:
             self.notify("本地工作区未连接服务器：用 --server 地址启动并登录后才能同步。")
