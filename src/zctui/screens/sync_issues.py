@@ -147,7 +147,13 @@ class SyncIssuesScreen(ModalScreen[None]):
             self.notify("申报已锁定，不能再修改", severity="warning")
             return
         section = self._section(issue)
-        if section is not None:
+        if section is not None and issue.op == "delete":
+            # Mine was to delete it: delete it again, now that their changes are seen.
+            if section.kind == "list" and any(
+                r.id == issue.row_id for r in self.session.rows_of(section)
+            ):
+                self.session.delete_record(section, issue.row_id)
+        elif section is not None:
             row_id = None if section.kind != "list" else issue.row_id
             for name, value in json.loads(issue.mine).items():
                 if name in {f.name for f in section.fields}:
