@@ -34,6 +34,7 @@ from zctui.screens.loading import LoadingScreen
 from zctui.store.peek import peek_title
 from zctui.sync.auth import AuthClient, LoginResult
 from zctui.sync.session import Connect, Syncs
+from zctui.widgets.save_state import SaveState
 
 if TYPE_CHECKING:
     from zctui.domain.models import Application
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 SYNC_CHECK_EVERY = 5.0  # seconds between looks at the outbox
 PUSH_AFTER = 10.0  # edits wait at most this long (plus a look) before they are sent
 PULL_EVERY = 60.0  # and the server is asked for news this often
+EDIT_KEYS = frozenset({"backspace", "delete", "enter", "ctrl+u", "ctrl+k", "ctrl+w"})
 
 
 def _main_screens(app: App[Any]) -> list[MainScreen]:
@@ -406,14 +408,39 @@ class ZctuiApp(App[None]):
         self.close_workspace()
         self.exit()
 
-    async def settle(self, rounds: int = 3, timeout: float = 1.0) -> None:
+    # ------------------------------------------------------------------ 已保存 tells the truth
+    async def on_event(self, event: events.Event) -> None:
+        """A key that may edit turns the saving line to 保存中 before the field even sees it,
+        and back only once the key's edit has reached the session (or made none): the Input
+        repaints the new text a message earlier than the edit is queued, and the line must
+        never say 已保存 over a key that is not saved yet (a SIGKILL then would lose it)."""
+        editing = isinstance(event, events.Paste) or (
+            isinstance(event, events.Key) and (event.is_printable or event.key in EDIT_KEYS)
+        )
+        mains = _main_screens(self) if editing else []
+        for screen in mains:
+            screen.query_one(SaveState).saving()
+        await super().on_event(event)
+        if mains and self.focused is not None:
+            self.run_worker(self._after_key(self.focused), group="saving-line")
+
+    async def _after_key(self, focused: Widget) -> None:
+        await self.settle(widgets=list(focused.ancestors_with_self))
+        for screen in _main_screens(self):
+            screen.refresh_header()
+
+    async def settle(
+        self, rounds: int = 3, timeout: float = 1.0, widgets: list[Any] | None = None
+    ) -> None:
         """Let every widget handle the keys already dispatched to it, and the messages those
         post upwards (key → Input → field → form → session), before the workspace closes:
         a Ctrl+Q or a hang-up right after typing must not outrun the last keys."""
         for _ in range(rounds):
-            widgets = [w for s in self.screen_stack for w in s.walk_children(with_self=True)]
-            handled = [asyncio.Event() for _ in widgets]
-            for widget, event in zip(widgets, handled, strict=True):
+            targets = widgets
+            if targets is None:
+                targets = [w for s in self.screen_stack for w in s.walk_children(with_self=True)]
+            handled = [asyncio.Event() for _ in targets]
+            for widget, event in zip(targets, handled, strict=True):
                 if not widget.call_later(event.set):
                     event.set()  # a closed widget has nothing left to handle
             with contextlib.suppress(TimeoutError):

@@ -21,3 +21,10 @@ class SaveState(Static):
         if str(self.content) != text:
             self.update(text, layout=False)
             self.set_class(failed, "-failed")
+
+    def saving(self) -> None:
+        """A key is on its way to a field: not saved until the session has it."""
+        if self.has_class("-failed"):
+            return  # the failure stays visible until the retry succeeds
+        if str(self.content) != SAVING:
+            self.update(SAVING, layout=False)
