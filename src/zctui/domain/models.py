@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@cache
+def column_adapter(model: type[SQLModel], name: str) -> TypeAdapter[Any]:
+    """Validates a JSON value for one column (UUIDs, times as text): what sync sends."""
+    annotation: Any = model.model_fields[name].annotation
+    return TypeAdapter(annotation)
 
 
 class SyncColumns(SQLModel):

@@ -82,10 +82,7 @@ class SyncIssuesScreen(ModalScreen[None]):
         self._show(self.issues[0])
 
     def _section(self, issue: SyncIssue) -> Any:
-        for section in self.session.forms.sections:
-            if section.table == issue.table_name:
-                return section
-        return None
+        return self.session.forms.by_table(issue.table_name)
 
     def _where(self, issue: SyncIssue) -> str:
         section = self._section(issue)

@@ -18,10 +18,9 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any, NoReturn
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
@@ -30,7 +29,7 @@ from zctui.data.catalog import load_catalog
 from zctui.data.forms import load_forms
 from zctui.domain import models as domain
 from zctui.domain.checklist import run_checklist
-from zctui.domain.models import utcnow
+from zctui.domain.models import column_adapter, utcnow
 from zctui.domain.sync import Mutation, Result, Status
 from zctui.domain.validators import id_clean
 from zctui.server import access, changes, content
@@ -94,12 +93,6 @@ def field_label(t: str, name: str) -> str:
 
 
 # ---------------------------------------------------------------------- values
-@cache
-def _adapter(model: type[SQLModel], name: str) -> TypeAdapter[Any]:
-    annotation: Any = model.model_fields[name].annotation
-    return TypeAdapter(annotation)
-
-
 _KINDS = (("UUID", "编号（UUID）"), ("bool", "是或否"), ("int", "整数"), ("str", "文字"))
 
 
@@ -109,7 +102,7 @@ def _coerce(t: str, model: type[SQLModel], name: str, value: Any) -> Any:
     if field is None:
         _refuse(f"{table_label(t)}的{field_label(t, name)}由服务器决定，不能由客户端写入")
     try:
-        out = _adapter(model, name).validate_python(value)
+        out = column_adapter(model, name).validate_python(value)
     except ValidationError:
         kind = next((k for key, k in _KINDS if key in str(field.annotation)), "")
         expected = f"，应为{kind}" if kind else ""

@@ -17,10 +17,8 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
@@ -32,6 +30,7 @@ from zctui.domain.models import (
     Person,
     SyncIssue,
     SyncState,
+    column_adapter,
     utcnow,
 )
 from zctui.domain.sync import Change, Mutation, Result, SyncOut
@@ -309,16 +308,12 @@ def _busy_fields(conn: Connection, row_id: uuid.UUID, *, after: int) -> set[str]
     return busy
 
 
-@cache
-def _adapter(model: type[SQLModel], name: str) -> TypeAdapter[Any]:
-    annotation: Any = model.model_fields[name].annotation
-    return TypeAdapter(annotation)
-
-
 def _coerce(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     """JSON values as the columns want them (UUIDs, times), checked by the model."""
     return {
-        k: _adapter(model, k).validate_python(v) if k in model.model_fields and v is not None else v
+        k: column_adapter(model, k).validate_python(v)
+        if k in model.model_fields and v is not None
+        else v
         for k, v in values.items()
     }
 
