@@ -12,6 +12,7 @@ class LoginResult:
     token: str
     must_change_password: bool  # a new or reset account still has the default (R1.2, R1.3)
     name: str = ""
+    role: str = "applicant"  # applicant | unit_admin | helpdesk | office: picks the first screen
 
 
 class AuthError(Exception):

@@ -25,6 +25,7 @@ class HttpAuthClient:
             token=body["token"],
             must_change_password=bool(body["must_change_password"]),
             name=body.get("name", ""),
+            role=body.get("role", "applicant"),
         )
 
     def change_password(self, token: str, old: str, new: str) -> None:
