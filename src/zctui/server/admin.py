@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from zctui.domain.masking import mask_id
 from zctui.domain.validators import (
     DEFAULT_PASSWORD,
     check_id_number,
@@ -20,7 +21,7 @@ from zctui.domain.validators import (
     id_clean,
 )
 from zctui.server.models import ROLES, UNIT_KINDS, Account, Unit
-from zctui.server.security import Security, audit, mask_id
+from zctui.server.security import Security, audit
 
 
 class AdminError(ValueError):

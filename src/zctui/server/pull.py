@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from zctui.domain import models as domain
+from zctui.domain.masking import mask_id, mask_phone
 from zctui.domain.sync import Change
 from zctui.server import access, changes
 from zctui.server.models import SECTION_TABLES, Account, Application, SyncChange
 from zctui.server.mutations import APPLICATION, TABLES, jsonable
-from zctui.server.security import mask_id, mask_phone
 
 # What a client's `application` row is: the domain's columns (with the state), not the
 # server's ownership and workflow columns.

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from zctui.data.catalog import load_catalog
 from zctui.domain.checklist import Checklist, run_checklist
+from zctui.domain.masking import mask_id
 from zctui.domain.models import utcnow
 from zctui.server import access, changes, content
 from zctui.server.deps import DB, FORBIDDEN, Caller, Me, Refused
@@ -28,7 +29,7 @@ from zctui.server.schemas import (
     Problem,
     State,
 )
-from zctui.server.security import audit, mask_id
+from zctui.server.security import audit
 from zctui.server.workflow import TRANSITIONS, refusal
 
 router = APIRouter(prefix="/applications", tags=["applications"])

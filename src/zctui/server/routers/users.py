@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlmodel import col
 
+from zctui.domain.masking import mask_id, mask_phone
 from zctui.domain.validators import DEFAULT_PASSWORD, check_id_number, id_clean
 from zctui.server import access
 from zctui.server.deps import DB, Caller, Me, role, security_of
 from zctui.server.models import Account, Unit
 from zctui.server.schemas import Limit, Offset, Problem, UnitOut, UserIn, UserOut
-from zctui.server.security import audit, mask_id, mask_phone
+from zctui.server.security import audit
 
 router = APIRouter(tags=["users"])
 ERRORS: dict[int | str, dict[str, object]] = {
