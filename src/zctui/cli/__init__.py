@@ -87,8 +87,29 @@ def demo(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的工作区文件")] = False,
     year: Annotated[int, typer.Option(help="申报年度")] = date.today().year,
+    server: Annotated[
+        bool,
+        typer.Option(
+            "--server",
+            help="整套系统演示：本机启动服务器（演示单位、各类帐号、两份申报），打印帐号后打开界面",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="--server 时的监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="--server 时的端口；0 为自动选择空闲端口")] = 0,
 ) -> None:
-    """建立演示工作区：一份完整的申报（指南示例：卫生类/中医外科/副主任医师）和一份填到一半的申报。"""
+    """建立演示工作区：一份完整的申报（指南示例：卫生类/中医外科/副主任医师）和一份填到一半的申报。
+
+    加 --server：整套系统演示（服务器、单位、申报人、单位管理员、职改办、服务热线）。"""
+    if server:
+        from zctui.cli import demo_server
+        from zctui.server.app import StartupError
+
+        try:
+            demo_server.run(host=host, port=port, low_bandwidth=None, echo=typer.echo)
+        except StartupError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        return
     from zctui.demo import build_demo
 
     settings: Settings = ctx.obj
