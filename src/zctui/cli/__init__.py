@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from zctui import __version__
-from zctui.config import Settings
+from zctui.config import ConfigError, Settings
 
 app = typer.Typer(
     name="zctui",
@@ -54,7 +54,11 @@ def main_callback(
     ] = False,
 ) -> None:
     overrides = {k: v for k, v in (("db", db), ("server_url", server)) if v}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     ctx.obj = settings
     if ctx.invoked_subcommand is None:
         run_tui(settings, low_bandwidth)
@@ -62,6 +66,13 @@ def main_callback(
 
 def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
     """Start the TUI on the workspace. Over SSH it starts in low-bandwidth mode."""
+    from zctui.store.ownership import WorkspaceRefused, check_workspace
+
+    try:  # before the terminal is taken over: the message stays readable
+        check_workspace(settings.store_path)
+    except WorkspaceRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     if low_bandwidth is None:
         low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
     if low_bandwidth:  # read by Textual when it loads, so set before importing it

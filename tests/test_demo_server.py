@@ -1,0 +1,99 @@
+"""`zctui demo --server` (issue 8): the whole system in one command. What each demo login
+finds on the server, and that the demo stops cleanly: no thread, no port, no folder left.
+The same in a real terminal is in test_demo_terminal.py."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from zctui.cli.demo_server import LOGINS, demo_server, logins_text
+from zctui.domain.validators import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _login(http: httpx.Client, name: str) -> tuple[dict[str, object], dict[str, str]]:
+    login = next(x for x in LOGINS if x.name == name)
+    r = http.post("/auth/login", json={"id_number": login.id_number, "password": login.password})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return body, {"Authorization": f"Bearer {body['token']}"}
+
+
+def _missing(checklist: dict[str, Any]) -> list[str]:
+    """The rule ids of what the server's checklist finds missing."""
+    return [
+        item["rule"]
+        for step in checklist["steps"]
+        for section in step["sections"]
+        for item in section["items"]
+        if item["severity"] == "error"
+    ]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_demo_server_has_a_login_of_each_kind_and_stops_cleanly_r1_2() -> None:
+    before = set(threading.enumerate())
+    with demo_server() as demo:
+        port = int(demo.url.rsplit(":", 1)[1])
+        root = demo.root
+        assert _listening(port)
+        assert demo.url.startswith("http://127.0.0.1:")  # loopback only
+        shown = logins_text(demo)
+        for login in LOGINS:  # every login is printed: ID number and password
+            assert login.id_number in shown and login.password in shown
+        with httpx.Client(base_url=demo.url) as http:
+            # R1.2: the applicant on the default password must change it first.
+            first, _ = _login(http, "李静")
+            assert first["must_change_password"] is True
+            assert next(x for x in LOGINS if x.name == "李静").password == DEFAULT_PASSWORD
+            # The complete application is on the server, submitted, nothing missing.
+            body, yang = _login(http, "杨丰")
+            assert body["must_change_password"] is False
+            mine = http.get("/applications", headers=yang).json()
+            assert [a["state"] for a in mine] == ["submitted"]
+            check = http.get(f"/applications/{demo.applications['杨丰']}/checklist", headers=yang)
+            assert _missing(check.json()) == []
+            # The unit admin sees the hospital's submitted application, to review.
+            _, unit = _login(http, "张主任")
+            assert [a["name"] for a in http.get("/applications", headers=unit).json()] == ["杨丰"]
+            # The helpdesk sees both, ID numbers masked; the half-done one has gaps.
+            _, desk = _login(http, "刘热线")
+            seen = {a["name"]: a for a in http.get("/applications", headers=desk).json()}
+            assert set(seen) == {"杨丰", "李静"}
+            assert "*" in seen["李静"]["id_number"]
+            half = http.get(f"/applications/{demo.applications['李静']}/checklist", headers=desk)
+            assert "R2.5" in _missing(half.json())  # 自主评审 not open to the company
+            # The office sees applications once a unit has approved them: none yet.
+            body, office = _login(http, "孙处长")
+            assert body["role"] == "office"
+            assert http.get("/applications", headers=office).json() == []
+    assert not _listening(port)
+    with socket.socket() as s:  # the port is free again for anyone
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+    assert not [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not root.exists()
+
+
+def test_a_taken_port_is_said_in_chinese(tmp_path: Path) -> None:
+    from zctui.server.app import StartupError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(StartupError, match=f"端口 {port} 已被占用"), demo_server(
+            tmp_path, port=port
+        ):
+            pass
