@@ -4,6 +4,9 @@ The same in a real terminal is in test_demo_terminal.py."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -12,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from conftest import need
+from tmux_user import UserTerminal, log_in
 from zctui.cli.demo_server import LOGINS, demo_server, logins_text
 from zctui.domain.validators import DEFAULT_PASSWORD
 
@@ -97,3 +102,56 @@ def test_a_taken_port_is_said_in_chinese(tmp_path: Path) -> None:
             tmp_path, port=port
         ):
             pass
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Processes whose command line has `marker` (tmux's own, which holds the pane's
+    command as text, aside)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                line = b" ".join(argv).decode(errors="replace")
+                if marker in line and not Path(argv[0].decode(errors="replace")).name == "tmux":
+                    found.append(line)
+    return found
+
+
+@pytest.mark.slow
+def test_zctui_demo_server_in_a_terminal_starts_and_stops_cleanly_r1_2(tmp_path: Path) -> None:
+    """`zctui demo --server --port P` as a person runs it: the logins printed, Enter opens
+    the TUI against the demo server, 李静 on 88888888 is asked to change it (R1.2), Ctrl+Q
+    and q end it; then nothing is left: no process, nothing on the port, no data folder."""
+    need(shutil.which("tmux") is not None, "tmux not installed")
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    marker = f"--port {port}"
+    t = UserTerminal("demo", tmp_path / "home", ZCTUI_SYSTEM_CONFIG="0")
+    try:
+        t.start("demo", "--server", "--port", str(port))
+        shown = t.wait_for("按回车打开终端界面", timeout=90)
+        assert f"http://127.0.0.1:{port}" in shown
+        for login in LOGINS:
+            assert login.id_number in shown and login.password in shown
+        found = re.search(r"数据在 (\S+?)，", shown)
+        assert found, shown
+        root = Path(found[1])
+        assert root.is_dir() and _listening(port)
+        t.press("Enter")
+        log_in(t, "130921198803150026", DEFAULT_PASSWORD)
+        t.wait_for("首次登录须修改默认密码", timeout=30)
+        t.press("C-q")
+        t.wait_for("输入 q 回车：退出", timeout=30)
+        t.type("q")
+        t.press("Enter")
+        t.wait(lambda: t.dead() is not None, "the demo to end", 30)
+        assert t.dead() == "0", t.history()
+        assert "演示服务器已停止" in t.history()
+        # Checked while the terminal is still open: its hang-up would hide a stray process.
+        assert _processes_with(marker) == []
+        assert not _listening(port)
+        assert not root.exists()
+    finally:
+        t.kill()
