@@ -228,6 +228,7 @@ from zctui.cli.export import export_app  # noqa: E402
 from zctui.cli.files import blobs_app, files_app  # noqa: E402
 from zctui.cli.serve import serve  # noqa: E402
 from zctui.cli.sync import sync  # noqa: E402
+from zctui.cli.web import web  # noqa: E402
 
 app.add_typer(files_app)
 app.add_typer(blobs_app)
@@ -235,6 +236,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(admin_app)
 app.command("serve")(serve)
 app.command("sync")(sync)
+app.command("web")(web)
 
 
 def main() -> None:
