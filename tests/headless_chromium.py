@@ -27,7 +27,8 @@ RECORD_SOCKETS = """
     ws.addEventListener("message", (e) => {
       if (typeof e.data === "string") chunks.push(new TextEncoder().encode(e.data));
       else if (e.data instanceof ArrayBuffer) chunks.push(new Uint8Array(e.data));
-      else if (e.data instanceof Blob) e.data.arrayBuffer().then((b) => chunks.push(new Uint8Array(b)));
+      else if (e.data instanceof Blob)
+        e.data.arrayBuffer().then((b) => chunks.push(new Uint8Array(b)));
     });
     return ws;
   }

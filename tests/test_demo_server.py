@@ -98,8 +98,9 @@ def test_a_taken_port_is_said_in_chinese(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(StartupError, match=f"端口 {port} 已被占用"), demo_server(
-            tmp_path, port=port
+        with (
+            pytest.raises(StartupError, match=f"端口 {port} 已被占用"),
+            demo_server(tmp_path, port=port),
         ):
             pass
 
@@ -113,7 +114,7 @@ def _processes_with(marker: str) -> list[str]:
             with contextlib.suppress(OSError):
                 argv = (proc / "cmdline").read_bytes().split(b"\0")
                 line = b" ".join(argv).decode(errors="replace")
-                if marker in line and not Path(argv[0].decode(errors="replace")).name == "tmux":
+                if marker in line and Path(argv[0].decode(errors="replace")).name != "tmux":
                     found.append(line)
     return found
 

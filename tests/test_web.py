@@ -80,7 +80,9 @@ def test_zctui_web_shows_the_login_screen_in_headless_chromium(
             await page.screenshot(shot)
             return {"text": text, "shown": shown}
 
-        seen = asyncio.run(open_page(binary, tmp_path / "chromium", f"http://127.0.0.1:{port}/", look))
+        seen = asyncio.run(
+            open_page(binary, tmp_path / "chromium", f"http://127.0.0.1:{port}/", look)
+        )
     finally:
         web.send_signal(signal.SIGTERM)  # textual-serve stops, and with it each tab's zctui
         try:

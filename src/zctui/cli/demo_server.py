@@ -183,9 +183,7 @@ def _leave(_sig: int, _frame: FrameType | None) -> None:
     raise _Leave
 
 
-def run(
-    *, host: str, port: int, low_bandwidth: bool | None, echo: Callable[[str], None]
-) -> None:
+def run(*, host: str, port: int, low_bandwidth: bool | None, echo: Callable[[str], None]) -> None:
     """The demo from the command line: the logins, then the TUI until the person is done."""
     from zctui.cli import run_tui
     from zctui.config import Settings

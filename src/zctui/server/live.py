@@ -12,7 +12,9 @@ from typing import Any
 
 from zctui.server.app import UVICORN_OPTIONS, StartupError
 
-PORT_TAKEN = "端口 {port} 已被占用（{error}）：请换一个端口（--port），或用 --port 0 自动选择空闲端口"
+PORT_TAKEN = (
+    "端口 {port} 已被占用（{error}）：请换一个端口（--port），或用 --port 0 自动选择空闲端口"
+)
 NOT_STARTED = "服务器没有在 {seconds} 秒内启动"
 
 
