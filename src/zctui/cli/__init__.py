@@ -240,4 +240,10 @@ app.command("web")(web)
 
 
 def main() -> None:
-    app()
+    from zctui.store.ownership import WorkspaceRefused
+
+    try:
+        app()
+    except WorkspaceRefused as exc:  # any command on someone else's workspace: said, not traced
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from None
