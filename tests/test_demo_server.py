@@ -1,12 +1,14 @@
 """`zctui demo --server` (issue 8): the whole system in one command. What each demo login
 finds on the server, and that the demo stops cleanly: no thread, no port, no folder left.
-The same in a real terminal is in test_demo_terminal.py."""
+The same in a real terminal, started and ended as a person would, and by SIGTERM."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
+import signal
 import socket
 import threading
 from pathlib import Path
@@ -105,9 +107,9 @@ def test_a_taken_port_is_said_in_chinese(tmp_path: Path) -> None:
             pass
 
 
-def _processes_with(marker: str) -> list[str]:
+def _processes_with(marker: str, *, pids: bool = False) -> list[str]:
     """Processes whose command line has `marker` (tmux's own, which holds the pane's
-    command as text, aside)."""
+    command as text, aside), as "pid argv…" when `pids`."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -115,7 +117,7 @@ def _processes_with(marker: str) -> list[str]:
                 argv = (proc / "cmdline").read_bytes().split(b"\0")
                 line = b" ".join(argv).decode(errors="replace")
                 if marker in line and Path(argv[0].decode(errors="replace")).name != "tmux":
-                    found.append(line)
+                    found.append(f"{proc.name} {line}" if pids else line)
     return found
 
 
@@ -151,6 +153,36 @@ def test_zctui_demo_server_in_a_terminal_starts_and_stops_cleanly_r1_2(tmp_path:
         assert t.dead() == "0", t.history()
         assert "演示服务器已停止" in t.history()
         # Checked while the terminal is still open: its hang-up would hide a stray process.
+        assert _processes_with(marker) == []
+        assert not _listening(port)
+        assert not root.exists()
+    finally:
+        t.kill()
+
+
+@pytest.mark.slow
+def test_zctui_demo_server_stops_cleanly_on_sigterm_too(tmp_path: Path) -> None:
+    """A demo ended from outside (SIGTERM, as `kill` or a closing session sends it) while it
+    waits at its prompt stops its server the same way: no process, no port, no folder."""
+    need(shutil.which("tmux") is not None, "tmux not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    marker = f"--port {port}"
+    t = UserTerminal("demo-term", tmp_path / "home", ZCTUI_SYSTEM_CONFIG="0")
+    try:
+        t.start("demo", "--server", "--port", str(port))
+        shown = t.wait_for("按回车打开终端界面", timeout=90)
+        found = re.search(r"数据在 (\S+?)，", shown)
+        assert found, shown
+        root = Path(found[1])
+        found_pids = [line.split() for line in _processes_with(marker, pids=True)]
+        # the python running the demo (not the shell tmux started it from)
+        pids = [int(f[0]) for f in found_pids if Path(f[1]).name.startswith("python")]
+        assert len(pids) == 1, found_pids
+        os.kill(pids[0], signal.SIGTERM)
+        t.wait(lambda: t.dead() is not None, "the demo to end", 30)
+        assert "演示服务器已停止" in t.history()
         assert _processes_with(marker) == []
         assert not _listening(port)
         assert not root.exists()

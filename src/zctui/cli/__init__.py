@@ -64,8 +64,9 @@ def main_callback(
         run_tui(settings, low_bandwidth)
 
 
-def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
-    """Start the TUI on the workspace. Over SSH it starts in low-bandwidth mode."""
+def run_tui(settings: Settings, low_bandwidth: bool | None) -> bool:
+    """Start the TUI on the workspace. Over SSH it starts in low-bandwidth mode. True when
+    it ended on SIGHUP or SIGTERM (the caller should go too)."""
     from zctui.store.ownership import WorkspaceRefused, check_workspace
 
     try:  # before the terminal is taken over: the message stays readable
@@ -88,9 +89,16 @@ def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
         auth = HttpAuthClient(settings.server_url)
         connect = connector(settings.server_url, settings.store_path)
     tui = create_app(settings.store_path, auth=auth, connect=connect, low_bandwidth=low_bandwidth)
-    for sig in (signal.SIGHUP, signal.SIGTERM):  # save what is queued before going
-        signal.signal(sig, lambda *_: tui.hang_up())
+    hung_up: list[int] = []
+
+    def hang_up(sig: int, _frame: object) -> None:  # save what is queued before going
+        hung_up.append(sig)
+        tui.hang_up()
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, hang_up)
     tui.run()
+    return bool(hung_up)
 
 
 @app.command()

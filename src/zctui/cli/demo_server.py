@@ -59,7 +59,8 @@ LOGINS = (
     Login("helpdesk", "服务热线", "刘热线", "130902198503031157", "Help#2026zc", None,
           "按身份证号或姓名查询，只读"),
 )  # fmt: skip
-SEEDING_PASSWORD = "Seed#" + secrets.token_hex(4)  # 李静's until her sync is done
+AGAIN = "回车：换一个帐号再登录（新的工作区）；输入 q 回车：退出并停止演示服务器"
+SEEDING_PASSWORD = "Seed#1" + secrets.token_hex(4)  # 李静's until her sync is done (R1.2-valid)
 
 
 @dataclass
@@ -183,32 +184,41 @@ def _leave(_sig: int, _frame: FrameType | None) -> None:
     raise _Leave
 
 
+def _leave_on_signals() -> None:
+    """Outside the TUI (starting, at the prompt), SIGTERM and SIGHUP end the demo through its
+    cleanup: the default action would kill it with the server's folder left behind."""
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, _leave)
+
+
 def run(*, host: str, port: int, low_bandwidth: bool | None, echo: Callable[[str], None]) -> None:
     """The demo from the command line: the logins, then the TUI until the person is done."""
     from zctui.cli import run_tui
     from zctui.config import Settings
 
     interactive = sys.stdin.isatty()
+    _leave_on_signals()
     echo("正在启动演示服务器（建立单位、帐号，并通过同步上传两份演示申报）……")
-    with demo_server(host=host, port=port) as demo:
-        echo(logins_text(demo))
-        try:
-            for n in range(1, 100):
-                if interactive and n == 1:
-                    echo("\n按回车打开终端界面，用上面任一帐号登录（Ctrl+Q 退出界面）……")
-                    input()
-                workspace = demo.root / f"tui-{n}" / "workspace.sqlite3"
-                run_tui(Settings(db=workspace, server_url=demo.url), low_bandwidth)
-                # run_tui's handlers point at the TUI that has ended
-                for sig in (signal.SIGHUP, signal.SIGTERM):
-                    signal.signal(sig, _leave)
-                if not interactive:
-                    break
-                echo("\n" + logins_text(demo))
-                echo("\n回车：换一个帐号再登录（新的工作区）；输入 q 回车：退出并停止演示服务器")
-                if input().strip().lower().startswith("q"):
-                    break
-        except (EOFError, KeyboardInterrupt, _Leave):
-            pass
-        echo("正在停止演示服务器……")
+    try:
+        with demo_server(host=host, port=port) as demo:
+            echo(logins_text(demo))
+            try:
+                for n in range(1, 100):
+                    if interactive and n == 1:
+                        echo("\n按回车打开终端界面，用上面任一帐号登录（Ctrl+Q 退出界面）……")
+                        input()
+                    workspace = demo.root / f"tui-{n}" / "workspace.sqlite3"
+                    hung_up = run_tui(Settings(db=workspace, server_url=demo.url), low_bandwidth)
+                    _leave_on_signals()  # run_tui's handlers point at the TUI that has ended
+                    if hung_up or not interactive:
+                        break
+                    echo("\n" + logins_text(demo))
+                    echo(f"\n{AGAIN}")
+                    if input().strip().lower().startswith("q"):
+                        break
+            except (EOFError, OSError, KeyboardInterrupt, _Leave):
+                pass  # the terminal went away, Ctrl+C, SIGTERM: stop the server all the same
+            echo("正在停止演示服务器……")
+    except (KeyboardInterrupt, _Leave):  # while starting: demo_server has cleaned up
+        pass
     echo("演示服务器已停止。")
