@@ -121,27 +121,43 @@ def _processes_with(marker: str, *, pids: bool = False) -> list[str]:
     return found
 
 
+def _start_demo(t: UserTerminal) -> tuple[int, Path, str]:
+    """`zctui demo --server --port P` in the terminal, up to its first prompt: the port, the
+    data folder it names, the screen."""
+    need(shutil.which("tmux") is not None, "tmux not installed")
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    t.start("demo", "--server", "--port", str(port))
+    shown = t.wait_for("按回车打开终端界面", timeout=90)
+    assert f"http://127.0.0.1:{port}" in shown
+    found = re.search(r"数据在 (\S+?)，", shown)
+    assert found, shown
+    root = Path(found[1])
+    assert root.is_dir() and _listening(port)
+    return port, root, shown
+
+
+def _stopped_cleanly(t: UserTerminal, port: int, root: Path) -> None:
+    """The demo has ended and left nothing: checked while the terminal is still open (its
+    hang-up would end a stray process and hide it)."""
+    t.wait(lambda: t.dead() is not None, "the demo to end", 60)
+    assert "演示服务器已停止" in t.history()
+    assert _processes_with(f"--port {port}") == []
+    assert not _listening(port)
+    assert not root.exists()
+
+
 @pytest.mark.slow
 def test_zctui_demo_server_in_a_terminal_starts_and_stops_cleanly_r1_2(tmp_path: Path) -> None:
     """`zctui demo --server --port P` as a person runs it: the logins printed, Enter opens
     the TUI against the demo server, 李静 on 88888888 is asked to change it (R1.2), Ctrl+Q
     and q end it; then nothing is left: no process, nothing on the port, no data folder."""
-    need(shutil.which("tmux") is not None, "tmux not installed")
-    with socket.socket() as s:  # a port that was free a moment ago
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    marker = f"--port {port}"
     t = UserTerminal("demo", tmp_path / "home", ZCTUI_SYSTEM_CONFIG="0")
     try:
-        t.start("demo", "--server", "--port", str(port))
-        shown = t.wait_for("按回车打开终端界面", timeout=90)
-        assert f"http://127.0.0.1:{port}" in shown
+        port, root, shown = _start_demo(t)
         for login in LOGINS:
             assert login.id_number in shown and login.password in shown
-        found = re.search(r"数据在 (\S+?)，", shown)
-        assert found, shown
-        root = Path(found[1])
-        assert root.is_dir() and _listening(port)
         t.press("Enter")
         log_in(t, "130921198803150026", DEFAULT_PASSWORD)
         t.wait_for("首次登录须修改默认密码", timeout=30)
@@ -149,13 +165,8 @@ def test_zctui_demo_server_in_a_terminal_starts_and_stops_cleanly_r1_2(tmp_path:
         t.wait_for("输入 q 回车：退出", timeout=30)
         t.type("q")
         t.press("Enter")
-        t.wait(lambda: t.dead() is not None, "the demo to end", 30)
+        _stopped_cleanly(t, port, root)
         assert t.dead() == "0", t.history()
-        assert "演示服务器已停止" in t.history()
-        # Checked while the terminal is still open: its hang-up would hide a stray process.
-        assert _processes_with(marker) == []
-        assert not _listening(port)
-        assert not root.exists()
     finally:
         t.kill()
 
@@ -164,27 +175,14 @@ def test_zctui_demo_server_in_a_terminal_starts_and_stops_cleanly_r1_2(tmp_path:
 def test_zctui_demo_server_stops_cleanly_on_sigterm_too(tmp_path: Path) -> None:
     """A demo ended from outside (SIGTERM, as `kill` or a closing session sends it) while it
     waits at its prompt stops its server the same way: no process, no port, no folder."""
-    need(shutil.which("tmux") is not None, "tmux not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    marker = f"--port {port}"
     t = UserTerminal("demo-term", tmp_path / "home", ZCTUI_SYSTEM_CONFIG="0")
     try:
-        t.start("demo", "--server", "--port", str(port))
-        shown = t.wait_for("按回车打开终端界面", timeout=90)
-        found = re.search(r"数据在 (\S+?)，", shown)
-        assert found, shown
-        root = Path(found[1])
-        found_pids = [line.split() for line in _processes_with(marker, pids=True)]
+        port, root, _ = _start_demo(t)
+        found_pids = [line.split() for line in _processes_with(f"--port {port}", pids=True)]
         # the python running the demo (not the shell tmux started it from)
         pids = [int(f[0]) for f in found_pids if Path(f[1]).name.startswith("python")]
         assert len(pids) == 1, found_pids
         os.kill(pids[0], signal.SIGTERM)
-        t.wait(lambda: t.dead() is not None, "the demo to end", 30)
-        assert "演示服务器已停止" in t.history()
-        assert _processes_with(marker) == []
-        assert not _listening(port)
-        assert not root.exists()
+        _stopped_cleanly(t, port, root)
     finally:
         t.kill()

@@ -3,12 +3,11 @@ host: their own HOME, and so their own data and config directories."""
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
 import zctui
-from test_e2e_tmux import EXITED, HEIGHT, WIDTH, Terminal
+from test_e2e_tmux import Terminal
 
 SRC = str(Path(zctui.__file__).parents[1])  # the code under test, not an installed copy
 
@@ -22,17 +21,9 @@ class UserTerminal(Terminal):
         home.mkdir(parents=True, exist_ok=True)
         self.env.update(HOME=str(home), PYTHONPATH=SRC, **env)
 
-    def start(self, *argv: str) -> None:
+    def start(self, *argv: str, program: tuple[str, ...] = ()) -> None:
         code = "from zctui.cli import main; main()"
-        command = shlex.join(
-            ["env", "-i", *(f"{k}={v}" for k, v in self.env.items()),
-             "TERM=xterm-256color", sys.executable, "-c", code, *argv]
-        ) + f'; echo "{EXITED}$?]"'  # fmt: skip
-        self.tmux(
-            "start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
-            "new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", self.session, command,
-        )  # fmt: skip
-        self.socket_path = self.tmux("display-message", "-p", "#{socket_path}").strip()
+        super().start(*argv, program=program or (sys.executable, "-c", code))
 
 
 def log_in(t: Terminal, id_number: str, password: str) -> None:
