@@ -186,3 +186,10 @@ def test_zctui_demo_server_stops_cleanly_on_sigterm_too(tmp_path: Path) -> None:
         _stopped_cleanly(t, port, root)
     finally:
         t.kill()
+
+
+def test_the_readme_lists_the_demo_s_logins_as_the_demo_makes_them() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for login in LOGINS:
+        row = f"| {login.role_label} | {login.name} | {login.id_number} | {login.password} |"
+        assert row in readme, row
