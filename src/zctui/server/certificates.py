@@ -49,7 +49,8 @@ def check_format(fmt: str) -> str:
         raise FormatError(f"证书编号格式「{fmt}」无法生成编号（{exc}）：{expected}") from None
     if not sample.strip() or len(sample) > MAX_LENGTH:
         raise FormatError(
-            f"证书编号格式「{fmt}」生成的编号（如 {sample}）应为 1 到 {MAX_LENGTH} 个字符：{expected}"
+            f"证书编号格式「{fmt}」生成的编号（如 {sample}）"
+            f"应为 1 到 {MAX_LENGTH} 个字符：{expected}"
         )
     return fmt
 
