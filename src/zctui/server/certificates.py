@@ -59,7 +59,7 @@ def _next_seq(db: Session, key: int) -> int:
     dialect = db.get_bind().dialect.name
     ins = (postgresql if dialect == "postgresql" else sqlite).insert(CertificateSequence)
     stmt = ins.values(year=key, n=1).on_conflict_do_update(
-        index_elements=["year"], set_={"n": CertificateSequence.__table__.c.n + 1}
+        index_elements=["year"], set_={"n": col(CertificateSequence.n) + 1}
     )
     return int(db.execute(stmt.returning(col(CertificateSequence.n))).scalar_one())
 
