@@ -5,43 +5,19 @@ and the public certificate lookup (证书查询) finding what was issued."""
 from __future__ import annotations
 
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlmodel import col
 from typer.testing import CliRunner
 
-from server_world import UNIT_A, World, complete_application, make_id, settings, this_year
+from server_world import World, approved, complete_application, settings, this_year
 from zctui.cli import app as cli
 from zctui.server import certificates, changes
 from zctui.server.app import create_app
-from zctui.server.models import Application
 from zctui.server.settings import ServerSettings
-
-
-def _approved(world: World, key: str, year: int | None = None) -> str:
-    """An application of `key` already approved by the office (set in the database: these
-    tests are about what happens from there on). Unknown keys become new applicants."""
-    if key not in world.people:
-        seq = 300 + 2 * len(world.people)
-        world.add(key, "applicant", UNIT_A, make_id("19880808", seq), f"申报人{key}")
-    h = world.ready(key)
-    r = world.client().post("/applications", json={"year": year or this_year()}, headers=h)
-    assert r.status_code == 201, r.text
-    app_id = r.json()["id"]
-    with Session(world.engine) as db:
-        db.execute(
-            update(Application)
-            .where(col(Application.id) == uuid.UUID(app_id))
-            .values(state="approved")
-        )
-        db.commit()
-    return str(app_id)
 
 
 def test_r12_office_flow_end_to_end_to_the_public_lookup(world: World, tmp_path: Path) -> None:
@@ -105,7 +81,7 @@ def test_certificate_numbers_count_per_year_and_take_a_typed_number(world: World
     c = world.client()
     year = this_year()
     first, typed, third = (
-        _approved(world, k) for k in ("applicant_a", "applicant_b", "applicant_c")
+        approved(world, k) for k in ("applicant_a", "applicant_b", "applicant_c")
     )
     # The office types the number the format would make next: the generator skips it.
     typed_number = f"冀职{year}000002"
@@ -120,7 +96,7 @@ def test_certificate_numbers_count_per_year_and_take_a_typed_number(world: World
         f"冀职{year}000003"
     )
     # Another year starts again at 1.
-    last = _approved(world, "applicant_a", year - 1)
+    last = approved(world, "applicant_a", year - 1)
     assert c.post(f"/applications/{last}/issue", headers=ho).json()["certificate_number"] == (
         f"冀职{year - 1}000001"
     )
@@ -129,7 +105,7 @@ def test_certificate_numbers_count_per_year_and_take_a_typed_number(world: World
 def test_a_typed_certificate_number_already_used_is_refused(world: World) -> None:
     ho = world.ready("office")
     c = world.client()
-    a, b = _approved(world, "applicant_a"), _approved(world, "applicant_b")
+    a, b = approved(world, "applicant_a"), approved(world, "applicant_b")
     body = {"certificate_number": "冀职证2025-0001"}
     assert c.post(f"/applications/{a}/issue", json=body, headers=ho).status_code == 200
     again = c.post(f"/applications/{b}/issue", json=body, headers=ho)
@@ -141,9 +117,7 @@ def test_a_typed_certificate_number_already_used_is_refused(world: World) -> Non
 def test_two_issues_at_once_get_different_numbers(world: World) -> None:
     """Two office users' issue requests in parallel threads: both succeed, numbers differ."""
     ho = world.ready("office")
-    ids = [
-        _approved(world, k) for k in ("applicant_a", "applicant_b", "applicant_c", "applicant_d")
-    ]
+    ids = [approved(world, k) for k in ("applicant_a", "applicant_b", "applicant_c", "applicant_d")]
     start = threading.Barrier(len(ids))
     numbers: dict[str, str] = {}
 
@@ -225,8 +199,8 @@ def test_a_format_without_year_never_restarts(server_engine: Engine, tmp_path: P
 
     world = build_world(app, server_engine, app.state.security)
     ho = world.ready("office")
-    a = _approved(world, "applicant_a", this_year())
-    b = _approved(world, "applicant_b", this_year() - 1)
+    a = approved(world, "applicant_a", this_year())
+    b = approved(world, "applicant_b", this_year() - 1)
     c = world.client()
     got = [
         c.post(f"/applications/{i}/issue", headers=ho).json()["certificate_number"] for i in (a, b)
