@@ -37,8 +37,13 @@ class Host(App[None]):
         super().__init__()
         self.first = first
 
+        self.opened: list[str] = []
+
     def on_mount(self) -> None:
         self.push_screen(self.first)
+
+    def on_office_screen_open(self, event: OfficeScreen.Open) -> None:
+        self.opened.append(event.app_id)
 
 
 def _api(world: World, key: str) -> ServerApi:
@@ -83,6 +88,9 @@ async def test_r12_office_screen_accept_pass_issue(world: World, tmp_path: Path)
             ["杨丰", "沧州市中西医结合医院", "中医系列-中医", "副主任医师", "单位已通过", ""]
         ]
         assert "沧州市中西医结合医院" in _text(screen, "#office-detail")
+        await pilot.press("enter")  # the app is asked to show it read-only in full
+        await pilot.pause()
+        assert pilot.app.opened == [app_id]  # type: ignore[attr-defined]
         # Not yet accepted: 评审通过 is refused with the workflow's words, nothing is sent.
         await pilot.press("p")
         assert "不能「评审通过」" in _text(screen, "#office-status")

@@ -3,8 +3,10 @@ state, unit and series; accept one, record the result (评审通过, or 评审�
 issue the certificate (the server makes the number unless one is typed). Every action is
 confirmed first; a refusal is shown in the server's own words.
 
-The selected application is shown read-only from the server's data (its settings, state,
-certificate and audit trail): the office never edits an application."""
+The selected application is summarised from the server's data (its settings, state,
+certificate and audit trail): the office never edits an application. Enter posts `Open`
+with its id: the app syncs the office's workspace (the office pulls what was forwarded) and
+shows it in MainScreen, read-only since its state is past the applicant's (R12.2)."""
 
 from __future__ import annotations
 
@@ -86,6 +88,7 @@ class OfficeScreen(Screen[None]):
         Binding("p", "act('pass')", "评审通过", id="office-pass"),
         Binding("r", "act('reject')", "评审不通过", id="office-reject"),
         Binding("i", "act('issue')", "发放证书", id="office-issue"),
+        Binding("enter", "open", "查看申报", id="office-open"),
         Binding("f5", "refresh", "刷新", id="office-refresh"),
         Binding("slash", "filter", "筛选", id="office-filter-focus"),
     ]
@@ -109,6 +112,13 @@ class OfficeScreen(Screen[None]):
         def __init__(self, message: str) -> None:
             super().__init__()
             self.message = message
+
+    class Open(Message):
+        """Show this application read-only in full (the app handles it: see the docstring)."""
+
+        def __init__(self, app_id: str) -> None:
+            super().__init__()
+            self.app_id = app_id
 
     def __init__(self, api: ServerApi, *, state: str = "unit_approved") -> None:
         super().__init__()
@@ -238,6 +248,15 @@ class OfficeScreen(Screen[None]):
             why = f"（{e['reason']}）" if e.get("reason") else ""
             lines.append(f"{when}　{_event_label(e.get('event'))}{why}")
         detail.update("\n".join(lines))
+
+    def action_open(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self.post_message(self.Open(row.id))
+
+    @on(DataTable.RowSelected)
+    def _selected_row(self) -> None:
+        self.action_open()
 
     # ------------------------------------------------------------------ actions
     def action_act(self, action: str) -> None:
