@@ -149,6 +149,16 @@ async def test_office_screen_shows_the_server_refusal_and_keeps_what_was_typed(
         screen.query_one("#office-filter", Input).value = "中西医"
         await pilot.pause()
         assert _cells(screen) == []
+        screen.query_one(DataTable).focus()
+        await pilot.press("n")  # publishing is one key away
+        await _settled(pilot)
+        assert isinstance(pilot.app.screen, PublishScreen)
+        pilot.app.screen.query_one("#publish-title", Input).value = "草稿"
+        await pilot.press("escape")
+        assert pilot.app.screen is screen
+        await pilot.press("n")  # the half-typed title is still there
+        await _settled(pilot)
+        assert pilot.app.screen.query_one("#publish-title", Input).value == "草稿"
 
 
 async def test_publish_screen_publishes_and_lists(world: World) -> None:

@@ -32,6 +32,7 @@ from zctui.widgets.bindings_footer import BindingsFooter
 # What the office sees (server/access.py FORWARDED), in the order of the work.
 STATES = ("unit_approved", "office_review", "approved", "certificate_issued", "rejected")
 COLUMNS = ("姓名", "单位", "系列", "职称", "状态", "证书编号")
+PUBLISH_SCREEN = "office-publish"
 HEADING = "职改办审核：各单位报送的申报"
 REASON_REQUIRED = "请填写评审不通过的原因（将记入审核记录，申报人可见）"
 
@@ -89,6 +90,7 @@ class OfficeScreen(Screen[None]):
         Binding("r", "act('reject')", "评审不通过", id="office-reject"),
         Binding("i", "act('issue')", "发放证书", id="office-issue"),
         Binding("enter", "open", "查看申报", id="office-open"),
+        Binding("n", "publish", "发布公告", id="office-publish"),
         Binding("f5", "refresh", "刷新", id="office-refresh"),
         Binding("slash", "filter", "筛选", id="office-filter-focus"),
     ]
@@ -248,6 +250,14 @@ class OfficeScreen(Screen[None]):
             why = f"（{e['reason']}）" if e.get("reason") else ""
             lines.append(f"{when}　{_event_label(e.get('event'))}{why}")
         detail.update("\n".join(lines))
+
+    def action_publish(self) -> None:
+        from zctui.screens.publish import PublishScreen
+
+        # Installed, so leaving it with Esc keeps a half-typed announcement for next time.
+        if not self.app.is_screen_installed(PUBLISH_SCREEN):
+            self.app.install_screen(PublishScreen(self.api), PUBLISH_SCREEN)
+        self.app.push_screen(PUBLISH_SCREEN)
 
     def action_open(self) -> None:
         row = self._selected()

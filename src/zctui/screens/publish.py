@@ -34,6 +34,7 @@ class PublishScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "publish", "发布", id="publish-send", priority=True),
         Binding("f5", "refresh", "刷新列表", id="publish-refresh"),
+        Binding("escape", "back", "返回", id="publish-back"),
     ]
 
     class Listed(Message):
@@ -171,3 +172,8 @@ class PublishScreen(Screen[None]):
 
     def _status(self, text: str) -> None:
         self.query_one("#publish-status", Static).update(text)
+
+    def action_back(self) -> None:
+        """Back to the office's queue (installed there, so what is typed stays)."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
