@@ -447,6 +447,11 @@ class ZctuiApp(App[None]):
                 await asyncio.wait_for(asyncio.gather(*(e.wait() for e in handled)), timeout)
 
     def close_workspace(self) -> None:
+        from zctui.screens.grid import GridScreen
+
+        for screen in self.screen_stack:  # a unit's grid saves on a writer of its own
+            if isinstance(screen, GridScreen):
+                screen.close_grid()
         if self.syncer is not None:
             self.syncer.close()
             self.syncer = None

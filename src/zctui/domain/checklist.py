@@ -166,6 +166,12 @@ def _appraisal_years(
     return [check.message.format(year=y) for y in due if y not in have]
 
 
+# The named checks whose result is a set of keys (years) a grid shows as its columns.
+KEY_COLUMNS: dict[str, Callable[[Mapping[str, Any], CheckSpec], range]] = {
+    "appraisal_years": appraisal_years_due,
+}
+
+
 def _kind_order(ctx: _Ctx, section: SectionSpec, rows: list[Any], check: CheckSpec) -> list[str]:
     order = list(check.params["order"])
     field = check.params["field"]
