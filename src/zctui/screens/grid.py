@@ -141,7 +141,9 @@ class GridScreen(Screen[None]):
 
     def _status(self, text: str, error: bool) -> None:
         status = self.query_one("#grid-status", Static)
-        status.update(text)
+        if str(status.content) == text:
+            return
+        status.update(text, layout=False)  # a fixed height: no layout pass per move
         status.set_class(error, "-error")
 
     @on(GridTable.Status)

@@ -8,6 +8,9 @@ cancels the edit; Delete clears the cell; Space opens the code table of a coded 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -22,10 +25,9 @@ from zctui.store.grid import SectionGrid
 NAME_W, ID_W = 10, 20  # the person: name, masked ID number (18 characters)
 
 
+@lru_cache(maxsize=8192)  # names, labels and widths repeat on every line
 def _fit(text: str, width: int) -> str:
     """Pad or cut to `width` terminal cells (a Chinese character takes two)."""
-    from rich.cells import cell_len, set_cell_size
-
     return set_cell_size(text, width) if cell_len(text) != width else text
 
 
@@ -83,19 +85,29 @@ class GridTable(ScrollView, can_focus=True):
         self.row = 0
         self.column = 0
         self.editing: str | None = None  # the text being typed into the cursor's cell
+        self._styles: dict[str, Style] = {}
         self.widths = [self._width(c) for c in range(len(grid.columns))]
         self.virtual_size = Size(NAME_W + ID_W + sum(self.widths), len(grid.rows) + 1)
 
     def _width(self, c: int) -> int:
-        from rich.cells import cell_len
-
         col = self.grid.columns[c]
         texts = [col.label, *(o.label for o in self.grid.options(0, c))] if self.grid.rows else []
         return min(max((cell_len(t) for t in texts), default=6) + 2, 24)
 
     # ------------------------------------------------------------------ drawing
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"grid-table--{name}")
+        style = self._styles.get(name)
+        if style is None:  # looked up once, not per cell per line
+            if name == "base":
+                style = self.rich_style
+            else:
+                style = self.get_component_rich_style(f"grid-table--{name}")
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()  # a theme change
+        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -103,8 +115,8 @@ class GridTable(ScrollView, can_focus=True):
             return self._line(self._header(), width, self._style("header"))
         r = self.scroll_offset.y + y - 1
         if r >= len(self.grid.rows):
-            return Strip.blank(width, self.rich_style)
-        return self._line(self._cells(r), width, self.rich_style)
+            return Strip.blank(width, self._style("base"))
+        return self._line(self._cells(r), width, self._style("base"))
 
     def _header(self) -> list[Segment]:
         out = [Segment(_fit("姓名", NAME_W)), Segment(_fit("证件号码", ID_W))]
