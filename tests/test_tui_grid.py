@@ -16,8 +16,9 @@ from zctui.app import ZctuiApp, create_app
 from zctui.domain.checklist import run_checklist
 from zctui.screens.confirm import ConfirmScreen
 from zctui.screens.grid import CodePickScreen, GridScreen
+from zctui.screens.help import HelpScreen
 from zctui.store.grid import SectionGrid, row_values
-from zctui.store.repository import Store
+from zctui.store.repository import Store, StoreError
 from zctui.widgets.grid_table import GridTable
 from zctui.widgets.save_state import SAVED, SaveState
 
@@ -51,10 +52,11 @@ def unit(tmp_path: Path) -> tuple[Path, list[uuid.UUID]]:
 def appraisals(path: Path, app_id: uuid.UUID) -> dict[str, str | None]:
     """What the file holds: year → grade code."""
     with Store(path) as store:
-        return {r.year or "": r.grade for r in store.load(app_id).rows("annual_appraisal")}
+        rows = store.load(app_id).rows("annual_appraisal")
+        return {getattr(r, "year", ""): getattr(r, "grade", None) for r in rows}
 
 
-def outbox_rows(path: Path, table: str) -> list[uuid.UUID]:
+def outbox_rows(path: Path, table: str) -> list[uuid.UUID | None]:
     with Store(path) as store:
         return [e.application_id for e in store.outbox() if e.table_name == table]
 
@@ -225,6 +227,18 @@ async def test_r8_1_reopening_shows_what_was_saved_and_clear_removes_it(
     assert appraisals(path, ids[0]) == {"2021": "excellent", "2023": "fail"}
 
 
+async def test_r8_1_f1_explains_the_cell(unit: tuple[Path, list[uuid.UUID]]) -> None:
+    """F1 on a cell: the field's help with its rule id and the guide's words."""
+    path, ids = unit
+    app = create_app(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_grid(app, pilot, ids)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        label, rule, _help, guide = app.screen.topic
+        assert (label, rule) == ("考核档次", "R8.1") and "近5年" in guide
+
+
 async def test_leaving_with_a_bad_cell_asks_first(unit: tuple[Path, list[uuid.UUID]]) -> None:
     """Esc with red (unsaved) cells asks; 返回修改 keeps them on screen."""
     path, ids = unit
@@ -269,3 +283,18 @@ async def test_r3_a_single_row_section_as_a_grid(unit: tuple[Path, list[uuid.UUI
         await saved(app, pilot, table)
     with Store(path) as store:
         assert store.load(ids[0]).singles["basic_info"].mobile == "13800138000"  # type: ignore[attr-defined]
+
+
+def test_r2_5_sections_the_grid_cannot_take_say_why(unit: tuple[Path, list[uuid.UUID]]) -> None:
+    """A list section without a `grid:` in forms.yaml is refused in Chinese; in 个人申报设置
+    the grid leaves out 评审方式, whose edits R2.5 may refuse (the full form checks them)."""
+    path, ids = unit
+    with Store(path) as store:
+        with pytest.raises(StoreError, match=r"论文.*不能按表格录入"):
+            SectionGrid(store, ids, "paper")
+        grid = SectionGrid(store, ids, "settings")
+        try:
+            keys = [c.key for c in grid.columns]
+            assert "series" in keys and "review_mode" not in keys
+        finally:
+            grid.close()

@@ -143,7 +143,13 @@ class SectionGrid(Writer):
     def _columns(self) -> list[Column]:
         s = self.section
         if s.kind != "list":
-            return [Column(f.name, f.label, f) for f in s.fields if not f.readonly]
+            # a field whose edits a rule may refuse (R2.5) is left to the full form
+            guarded = {a.field for a in s.asserts if a.blocks}
+            return [
+                Column(f.name, f.label, f)
+                for f in s.fields
+                if not f.readonly and f.name not in guarded
+            ]
         g = s.grid
         assert g is not None  # _section refuses list sections without a grid
         check = next(c for c in s.checks if c.name == g.columns)
