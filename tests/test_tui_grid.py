@@ -298,3 +298,13 @@ def test_r2_5_sections_the_grid_cannot_take_say_why(unit: tuple[Path, list[uuid.
             assert "series" in keys and "review_mode" not in keys
         finally:
             grid.close()
+
+
+async def test_an_empty_selection_opens_an_empty_grid(unit: tuple[Path, list[uuid.UUID]]) -> None:
+    """The table's filter matched nobody: the grid opens empty and keys do no harm."""
+    path, _ = unit
+    app = create_app(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await open_grid(app, pilot, [])
+        await pilot.press("down", "tab", "enter", *"yx", "enter", "delete", "space")
+        assert table.grid.rows == [] and isinstance(app.screen, GridScreen)

@@ -230,15 +230,17 @@ class GridTable(ScrollView, can_focus=True):
 
     def action_next_cell(self, step: int = 1) -> None:
         """Enter / Tab: the next cell along the row, then the next person's first."""
-        if not self._confirm():
-            return
         cols = len(self.grid.columns)
+        if not self._confirm() or not cols or not self.grid.rows:
+            return
         flat = self.row * cols + self.column + step
         flat = max(0, min(len(self.grid.rows) * cols - 1, flat))
         self.move_to(flat // cols, flat % cols)
 
     # ------------------------------------------------------------------ editing
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.grid.rows or not self.grid.columns:
+            return action not in ("cancel", "pick", "clear")  # an empty grid: nothing to edit
         if action == "cancel":
             return self.editing is not None  # else Esc belongs to the screen (closes it)
         if action == "pick":
