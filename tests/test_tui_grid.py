@@ -240,7 +240,7 @@ async def test_r8_1_f1_explains_the_cell(unit: tuple[Path, list[uuid.UUID]]) -> 
 
 
 async def test_leaving_with_a_bad_cell_asks_first(unit: tuple[Path, list[uuid.UUID]]) -> None:
-    """Esc with red (unsaved) cells asks; 返回修改 keeps them on screen."""
+    """Esc or Ctrl+Q with red (unsaved) cells asks first; 返回修改 keeps them on screen."""
     path, ids = unit
     app = create_app(path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -249,6 +249,13 @@ async def test_leaving_with_a_bad_cell_asks_first(unit: tuple[Path, list[uuid.UU
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")  # the dialog's own cancel: back to the grid
         assert isinstance(app.screen, GridScreen) and table.grid.shown(0, 0) == "zz"
+        await pilot.press("ctrl+q")  # quitting asks too
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, GridScreen) and app.is_running
+        await pilot.press("ctrl+q", "tab", "enter")  # 放弃并退出
+        await pilot.pause()
+    assert not app.is_running
 
 
 async def test_crash_safety_confirmed_cells_are_in_the_file(

@@ -183,6 +183,11 @@ class GridScreen(Screen[None]):
             return self.focused
         return super().focus_previous(selector)
 
+    @property
+    def drafts(self) -> int:
+        """Cells typed but not valid yet (red): what leaving would drop."""
+        return self.grid.drafts if self.grid is not None else 0
+
     def action_close(self) -> None:
         grid = self.grid
         if grid is None or not grid.drafts:
