@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from zctui.app import ZctuiApp, create_app
+from zctui.data.forms import SectionSpec, load_forms
 from zctui.domain.checklist import run_checklist
 from zctui.screens.confirm import ConfirmScreen
 from zctui.screens.grid import CodePickScreen, GridScreen
@@ -315,3 +316,21 @@ async def test_an_empty_selection_opens_an_empty_grid(unit: tuple[Path, list[uui
         table = await open_grid(app, pilot, [])
         await pilot.press("down", "tab", "enter", *"yx", "enter", "delete", "space")
         assert table.grid.rows == [] and isinstance(app.screen, GridScreen)
+
+
+def test_r8_1_a_grid_in_forms_yaml_is_checked_on_load() -> None:
+    """forms.yaml's `grid:` must name a year field, a field of the section, and a check that
+    gives years; a wrong one fails the load with a Chinese message."""
+    computed = {"__all__": {"initials"}}  # pinyin initials are computed, not written
+    spec = (
+        load_forms()
+        .section("appraisal")
+        .model_dump(exclude={"fields": computed, "slots": computed})
+    )
+    assert SectionSpec.model_validate(spec).grid is not None
+    for bad in (
+        {"key": "grade", "value": "grade", "columns": "appraisal_years"},
+        {"key": "year", "value": "grade", "columns": "time_order"},
+    ):
+        with pytest.raises(ValueError, match="grid"):
+            SectionSpec.model_validate({**spec, "grid": bad})

@@ -40,6 +40,7 @@ CHECKS = {
 }  # fmt: skip
 DERIVABLE = {"id_gender", "id_birth_date"}  # values a field can fill in from another (R3.1)
 NAMED_CHECKS = {"appraisal_years", "kind_order", "time_order"}
+GRID_COLUMNS = {"appraisal_years"}  # named checks that give a grid its columns (years)
 
 _PREDICATES: dict[str, Predicate] = {}
 
@@ -186,8 +187,9 @@ class SectionSpec(Frozen):
         key, value = self.field(g.key), self.field(g.value)
         if self.kind != "list" or key is None or key.kind != "year" or value is None:
             raise ValueError(f"grid: {self.code} 须为列表栏目，key 为年份字段、value 为本节字段")
-        if not any(c.name == g.columns for c in self.checks):
-            raise ValueError(f"grid.columns: 本节没有检查 {g.columns!r}")
+        if g.columns not in GRID_COLUMNS or not any(c.name == g.columns for c in self.checks):
+            known = sorted(GRID_COLUMNS)
+            raise ValueError(f"grid.columns: {g.columns!r} 须为本节给出年份的检查之一：{known}")
         return self
 
     def field(self, name: str) -> FieldSpec | None:
