@@ -180,6 +180,12 @@ def _code(spec: FieldSpec, text: str, record: dict[str, Any]) -> str:
     return _labels(source, series).get(_fold(text), text)
 
 
+def _context_free(spec: FieldSpec) -> bool:
+    """Whether a value's check ignores the rest of its row (no cascade, no conditional check)."""
+    cascade = spec.kind == "select" and spec.source in ("series", "specialties", "titles")
+    return not cascade and (spec.check is None or spec.check_when is True)
+
+
 # ------------------------------------------------------------------------------ staging
 class _Stage:
     """The good rows of pass 1, on disk (a temporary SQLite file), by person in file order."""
@@ -213,6 +219,23 @@ class _Stage:
     def close(self) -> None:
         self.db.close()
         self._dir.cleanup()
+
+
+class _Where:
+    """`论文!C12` for a cell of one row, made only when a message needs it."""
+
+    __slots__ = ("line", "sheet")
+
+    def __init__(self, sheet: str, line: int) -> None:
+        self.sheet, self.line = sheet, line
+
+    def __getitem__(self, column: int) -> str:
+        return f"{self.sheet}!{_letter(column)}{self.line}"
+
+
+@cache
+def _letter(column: int) -> str:
+    return get_column_letter(column + 1)
 
 
 @dataclass
@@ -277,6 +300,8 @@ class Importer:
         self.people: dict[str, _Person] = {}
         self.blobs = BlobStore(blobs_dir_for(store.path))
         self._layouts: list[Layout] = []  # sheet index in the stage → layout
+        self._verdicts: dict[tuple[int, str], str | None] = {}
+        self._free: dict[int, bool] = {}  # by id(spec): specs live as long as the forms
 
     # ---------------------------------------------------------------- reporting
     def _problem(
@@ -385,7 +410,7 @@ class Importer:
         cells = [(i, col, values[i] if i < len(values) else None) for i, col in colmap]
         if all(_blank(v) for _, _, v in cells) and not formulas:
             return  # an empty line
-        where = {i: f"{lay.name}!{get_column_letter(i + 1)}{line}" for i, _ in colmap}
+        where = _Where(lay.name, line)
         key_i, _, key_value = next(c for c in cells if c[1].name == KEY)
         if key_i in formulas:
             self._problem(where[key_i], FORMULA.format(f=key_value) + "；这一行未导入")
@@ -469,7 +494,7 @@ class Importer:
             text = record.get(spec.name)
             if text is None:
                 continue
-            msg = field_error(spec, text, record, self.catalog)
+            msg = self._field_error(spec, text, record)
             if msg is not None:
                 self._problem(where[i], msg, person)
                 bad = True
@@ -484,7 +509,7 @@ class Importer:
                 value = normalise(key_spec, record.get(name))
                 if value is None:
                     self._problem(
-                        where.get(col_at.get(name, -1), f"{lay.name}!{line}"),
+                        where[col_at[name]] if name in col_at else f"{lay.name}!{line}",
                         f"“{key_spec.label}”不能为空：它用来识别这条记录（再次导入时据此更新）",
                         person,
                     )
@@ -502,6 +527,22 @@ class Importer:
                 return
             list_seen[k] = line
         self.stage.add(person.order, index, line, stored)
+
+    def _field_error(self, spec: FieldSpec, text: str, record: dict[str, Any]) -> str | None:
+        """`field_error`, remembered for values whose verdict does not depend on the rest of
+        the row (most: the same 合格 or 2022-05 recurs thousands of times in a big sheet)."""
+        free = self._free.get(id(spec))
+        if free is None:
+            free = self._free[id(spec)] = _context_free(spec)
+        if not free:
+            return field_error(spec, text, record, self.catalog)
+        k = (id(spec), text)
+        if k in self._verdicts:
+            return self._verdicts[k]
+        if len(self._verdicts) > 100_000:
+            self._verdicts.clear()
+        msg = self._verdicts[k] = field_error(spec, text, record, self.catalog)
+        return msg
 
     # ---------------------------------------------------------------- pass 2
     def apply(self) -> None:
@@ -800,33 +841,39 @@ class Importer:
 
     # ---------------------------------------------------------------- writing
     def _write(self, plans: list[_Plan]) -> None:
+        """The group in one transaction (each table's new rows in one statement); if that
+        fails, each person on their own, so one bad person does not hold back the rest."""
         try:
             with self.store.batch():
-                for plan in plans:
-                    self._write_one(plan)
+                self._write_plans(plans)
             return
         except Exception:
             if len(plans) == 1:
                 raise
-        for plan in plans:  # one failed: each person on their own, so the others still land
+        for plan in plans:
             try:
                 with self.store.batch():
-                    self._write_one(plan)
+                    self._write_plans([plan])
             except Exception as exc:
                 self._problem(plan.key, f"写入失败（{exc}），此人未导入：请稍后重试")
                 self.report.skipped.append(plan.key)
 
-    def _write_one(self, plan: _Plan) -> None:
-        tables = sorted(
-            plan.inserts,
+    def _write_plans(self, plans: list[_Plan]) -> None:
+        inserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for plan in plans:
+            for table, rows in plan.inserts.items():
+                inserts[table] += rows
+        order = sorted(
+            inserts,
             key=lambda t: WRITE_ORDER.index(t) if t in WRITE_ORDER else 2 + (t == "attachment"),
         )
-        for table in tables:
-            self.store.insert_many(table, plan.inserts[table])
-        for table, row_id, name, value in plan.updates:
-            self.store.set_field(table, row_id, name, value)
-        for table, row_id in plan.deletes:
-            self.store.delete(table, row_id)
+        for table in order:
+            self.store.insert_many(table, inserts[table])
+        for plan in plans:
+            for table, row_id, name, value in plan.updates:
+                self.store.set_field(table, row_id, name, value)
+            for table, row_id in plan.deletes:
+                self.store.delete(table, row_id)
 
     # ---------------------------------------------------------------- run
     def run(self, path: Path) -> ImportReport:
