@@ -440,3 +440,50 @@ def test_cli_import_prints_the_report_and_exits_1_when_someone_was_skipped(
     assert r.exit_code == 1 and "跳过 1 人" in r.output
     r = runner.invoke(cli, ["--db", str(db), "import", str(tmp_path / "none.xlsx")])
     assert r.exit_code == 2 and "找不到文件" in r.output
+
+
+# ------------------------------------------------------------------------------ TUI
+async def test_import_screen_runs_in_a_worker_with_progress_then_shows_the_report(
+    tmp_path: Path, store: Store
+) -> None:
+    """The import screen: type the workbook's path, Enter; the import runs in a worker whose
+    progress messages feed the bar; then the report (per-cell problems and totals) is shown,
+    and Esc hands the report back to the caller (the applicants table refreshes on it)."""
+    from textual.app import App
+    from textual.widgets import Static, TextArea
+
+    from zctui.screens.import_screen import ImportScreen
+    from zctui.widgets.path_picker import PathInput
+
+    path = workbook(
+        tmp_path / "名单.xlsx",
+        {"基本信息": [basic(A, "杨丰"), basic(B, "李静", birth_date="1980-02-30")]},
+    )
+    results: list[ImportReport | None] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ImportScreen(store, year=YEAR), results.append)
+
+    app = Host()
+    async with app.run_test(size=(110, 36)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        screen.query_one("#import-file", PathInput).value = str(path)
+        await pilot.press("enter")
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if not screen.busy:
+                break
+        assert screen.report is not None
+        seen = screen.progress_seen
+        assert seen and seen[-1][0] == seen[-1][1]  # the bar reached its end
+        report_text = screen.query_one("#import-report", TextArea).text
+        assert "基本信息!F3: 出生日期" in report_text
+        status = str(screen.query_one("#import-status", Static).render())
+        assert "已导入 1 人" in status and "跳过 1 人" in status
+        await pilot.press("escape")
+        await pilot.pause()
+    assert results and results[0] is screen.report
+    assert set(people(store)) == {A}
