@@ -487,3 +487,21 @@ async def test_import_screen_runs_in_a_worker_with_progress_then_shows_the_repor
         await pilot.pause()
     assert results and results[0] is screen.report
     assert set(people(store)) == {A}
+
+
+def test_r12_2_an_application_under_review_is_not_changed_by_an_import(
+    tmp_path: Path, store: Store
+) -> None:
+    """R12.2: once submitted (the unit reviews it), an application is not edited by an import:
+    that person is skipped with the reason; an unchanged file still passes."""
+    path = good_book(tmp_path / "a.xlsx")
+    import_file(store, path, year=YEAR)
+    app = application_of(store, A).application
+    store.set_field("application", app.id, "state", "submitted")
+    assert import_file(store, path, year=YEAR).ok
+    changed = workbook(tmp_path / "b.xlsx", {"年度考核": [appraisal(A, 2025, "优秀")]})
+    report = import_file(store, changed, year=YEAR)
+    assert report.skipped == [A]
+    assert any("已交单位审核（已提交）" in m for m in messages(report)), messages(report)
+    grades = {a.year: a.grade for a in application_of(store, A).rows("annual_appraisal")}
+    assert grades["2025"] == "pass"

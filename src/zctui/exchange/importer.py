@@ -608,10 +608,12 @@ class Importer:
                 self.report.skipped.append(p.key)
                 continue
             plans.append(plan)
+        before = len(self.report.skipped)
         if not self.dry_run:
             self._write(plans)
+        failed = set(self.report.skipped[before:])  # a write that failed
         for plan in plans:
-            if plan.key in self.report.skipped:
+            if plan.key in failed:
                 continue
             self.report.imported += 1
             self.report.new_persons += plan.new_person
