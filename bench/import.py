@@ -1,8 +1,10 @@
 """Batch import (issue 7): 10,000 applicants in one XLSX (基本信息, 申报设置, 学习经历, 工作履历,
 five 年度考核 and two 论文 each: 12 rows a person, 120,000 rows), imported into an empty
 workspace, against openpyxl merely reading the same file (read-only, every row of every
-sheet) in the same run. Each runs in its own subprocess, which reports its wall time and its
-peak resident memory (ru_maxrss).
+sheet) in the same run. Each runs in its own subprocess, which reports its wall time, its CPU
+time and its peak resident memory (ru_maxrss). The bare read runs before and after the import
+and their mean is the baseline: this machine is shared, and its load moves the wall clock;
+CPU seconds move much less, so the ratio is judged on them (both are printed).
 
 Goals: import ≤ 3 × the bare read; peak memory ≤ 400 MB.
 
@@ -79,14 +81,18 @@ def generate(path: Path, people: int) -> int:
 def child_read(path: str) -> dict[str, float]:
     from openpyxl import load_workbook
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     wb = load_workbook(path, read_only=True, data_only=False)
     cells = 0
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
             cells += len(row)
     wb.close()
-    return {"seconds": time.perf_counter() - start, "cells": cells}
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
+        "cells": cells,
+    }
 
 
 def child_import(path: str, db: str) -> dict[str, float]:
@@ -94,11 +100,14 @@ def child_import(path: str, db: str) -> dict[str, float]:
     from zctui.store.repository import Store
 
     with Store(Path(db)) as store:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = import_file(store, Path(path), year=YEAR)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert report.ok and report.new_persons == report.persons, report.lines()[-3:]
-    return {"seconds": seconds, "people": report.imported, "records": report.records_added}
+    return {
+        "seconds": seconds, "cpu": cpu, "people": report.imported,
+        "records": report.records_added,
+    }  # fmt: skip
 
 
 def run_child(*args: str) -> dict[str, float]:
@@ -120,16 +129,26 @@ def main() -> int:
             f"workbook: {people} people, {rows} rows, {book.stat().st_size / 1e6:.1f} MB "
             f"(written in {time.perf_counter() - t0:.1f} s)"
         )
-        read = run_child("--read", str(book))
+        before = run_child("--read", str(book))
         imp = run_child("--import", str(book), str(Path(tmp) / "ws.sqlite3"))
-    ratio = imp["seconds"] / read["seconds"]
-    print(f"openpyxl read only : {read['seconds']:6.2f} s  peak {read['maxrss_mb']:5.0f} MB")
+        after = run_child("--read", str(book))
+    read = {k: (before[k] + after[k]) / 2 for k in ("seconds", "cpu")}
+    read_mb = max(before["maxrss_mb"], after["maxrss_mb"])
     print(
-        f"zctui import       : {imp['seconds']:6.2f} s  peak {imp['maxrss_mb']:5.0f} MB  "
+        f"openpyxl read only : {read['seconds']:7.2f} s wall  {read['cpu']:7.2f} s CPU  "
+        f"peak {read_mb:4.0f} MB  (wall before {before['seconds']:.1f} s, "
+        f"after {after['seconds']:.1f} s)"
+    )
+    print(
+        f"zctui import       : {imp['seconds']:7.2f} s wall  {imp['cpu']:7.2f} s CPU  "
+        f"peak {imp['maxrss_mb']:4.0f} MB  "
         f"({imp['people']:.0f} people, {imp['records']:.0f} records)"
     )
-    ok_ratio, ok_mem = ratio <= GOAL_RATIO, imp["maxrss_mb"] <= GOAL_MB
-    print(f"ratio {ratio:.2f}× (goal ≤ {GOAL_RATIO}×) {'✓' if ok_ratio else '✗'}")
+    wall, cpu = imp["seconds"] / read["seconds"], imp["cpu"] / read["cpu"]
+    ok_ratio, ok_mem = cpu <= GOAL_RATIO, imp["maxrss_mb"] <= GOAL_MB
+    print(
+        f"ratio {cpu:.2f}× CPU, {wall:.2f}× wall (goal ≤ {GOAL_RATIO}×) {'✓' if ok_ratio else '✗'}"
+    )
     print(f"peak memory {imp['maxrss_mb']:.0f} MB (goal ≤ {GOAL_MB} MB) {'✓' if ok_mem else '✗'}")
     return 0 if ok_ratio and ok_mem else 1
 

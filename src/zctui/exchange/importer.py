@@ -301,6 +301,8 @@ class Importer:
         self.blobs = BlobStore(blobs_dir_for(store.path))
         self._layouts: list[Layout] = []  # sheet index in the stage → layout
         self._verdicts: dict[tuple[int, str], str | None] = {}
+        self._empty: dict[str, dict[str, Any]] = {}  # by section: a row with no values
+        self._select_fields: dict[str, list[FieldSpec]] = {}
         self._free: dict[int, bool] = {}  # by id(spec): specs live as long as the forms
 
     # ---------------------------------------------------------------- reporting
@@ -365,6 +367,7 @@ class Importer:
             else:
                 found.add(found_col.name)
                 colmap.append((i, found_col))
+        colmap.sort(key=lambda ic: ic[1].name != KEY)  # the ID-number column first
         missing = [c for c in lay.columns if c.name not in found]
         if any(c.name == KEY for c in missing):
             self._problem(
@@ -411,7 +414,7 @@ class Importer:
         if all(_blank(v) for _, _, v in cells) and not formulas:
             return  # an empty line
         where = _Where(lay.name, line)
-        key_i, _, key_value = next(c for c in cells if c[1].name == KEY)
+        key_i, _, key_value = cells[0]  # colmap puts the ID-number column first
         if key_i in formulas:
             self._problem(where[key_i], FORMULA.format(f=key_value) + "；这一行未导入")
             self.report.rows_lost += 1
@@ -452,7 +455,7 @@ class Importer:
             person.on_basic = True
 
         section = lay.section
-        record: dict[str, Any] = {f.name: None for f in section.fields}
+        record = self._blank_record(section)
         stored: dict[str, str] = {}
         bad = False
         col_at: dict[str, int] = {}
@@ -477,9 +480,9 @@ class Importer:
                     stored[YEAR] = year
                 continue
             record[col.name] = _text(value, col.spec)
-        for f in section.fields:  # in field order: a series before its specialty
-            text = record.get(f.name)
-            if f.kind == "select" and isinstance(text, str):
+        for f in self._selects(section):  # in field order: a series before its specialty
+            text = record[f.name]
+            if isinstance(text, str):
                 record[f.name] = _code(f, text, record)
         if lay.table == "basic_info":
             id_spec = section.field("id_number")
@@ -527,6 +530,19 @@ class Importer:
                 return
             list_seen[k] = line
         self.stage.add(person.order, index, line, stored)
+
+    def _blank_record(self, section: SectionSpec) -> dict[str, Any]:
+        empty = self._empty.get(section.code)
+        if empty is None:
+            empty = self._empty[section.code] = {f.name: None for f in section.fields}
+        return empty.copy()
+
+    def _selects(self, section: SectionSpec) -> list[FieldSpec]:
+        found = self._select_fields.get(section.code)
+        if found is None:
+            found = [f for f in section.fields if f.kind == "select"]
+            self._select_fields[section.code] = found
+        return found
 
     def _field_error(self, spec: FieldSpec, text: str, record: dict[str, Any]) -> str | None:
         """`field_error`, remembered for values whose verdict does not depend on the rest of
