@@ -508,3 +508,24 @@ def test_r12_2_an_application_under_review_is_not_changed_by_an_import(
     assert any("已交单位审核（已提交）" in m for m in messages(report)), messages(report)
     grades = {a.year: a.grade for a in application_of(store, A).rows("annual_appraisal")}
     assert grades["2025"] == "pass"
+
+
+def test_insert_many_writes_the_rows_and_outbox_entries_add_writes(store: Store) -> None:
+    """The import's bulk insert is the store's `add`, many at a time: the same row and the
+    same outbox entry (what the sync sends), so imported people sync like typed ones."""
+    import uuid
+
+    from zctui.domain.models import Person
+
+    one = store.add(Person(id_number=A, name="杨丰"))
+    rid = uuid.uuid4()
+    store.insert_many("person", [{"id": rid, "id_number": B, "name": "李静"}])
+    first, second = store.outbox()
+    assert (second.table_name, second.op, second.row_id, second.base_rev) == (
+        "person", "insert", rid, 0,
+    )  # fmt: skip
+    mine, theirs = json.loads(first.changes), json.loads(second.changes)
+    assert sorted(mine) == sorted(theirs) and theirs["name"] == [None, "李静"]
+    got = store.get("person", rid)
+    assert (got.id_number, got.name, got.rev, got.deleted) == (B, "李静", 0, False)
+    assert one.id != rid
