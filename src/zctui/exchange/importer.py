@@ -606,8 +606,8 @@ class Importer:
             app_ids = [r["id"] for r in apps.values()]
             tables = {self._layouts[s].table for rows in staged.values() for s, _, _ in rows}
             tables.discard(SETTINGS_TABLE)
-            if self.attachments is not None:
-                tables.add("attachment")
+            if self.attachments is not None:  # files go to records, and to the 基本信息 row
+                tables |= {"attachment", "basic_info"}
             existing: dict[str, dict[Any, list[Any]]] = {}
             for table in tables:
                 tt = _t(table)
@@ -687,6 +687,10 @@ class Importer:
                 self._diff(plan, SETTINGS_TABLE, app, values, settings[0][0].section)
         record_ids: dict[tuple[str, int], uuid.UUID] = {}
         own_ids: dict[str, uuid.UUID] = {"application": app_id}
+        for table in ("basic_info",):  # a single row the file does not mention still takes files
+            have_single = existing.get(table, {}).get(app_id, []) if app is not None else []
+            if have_single:
+                own_ids[table] = have_single[0]["id"]
         for table, items in by_table.items():
             if table == SETTINGS_TABLE:
                 continue
