@@ -529,3 +529,29 @@ def test_insert_many_writes_the_rows_and_outbox_entries_add_writes(store: Store)
     got = store.get("person", rid)
     assert (got.id_number, got.name, got.rev, got.deleted) == (B, "李静", 0, False)
     assert one.id != rid
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ("key: [title]}", "key: [titel]}", "sheets[20].key[0]: 栏目 paper 没有字段 titel"),
+        ("sheet: 论文, key", "sheet: 论文?, key", "sheets[20].sheet: 工作表名"),
+        ("section: paper,", "section: papers,", "sheets[20].section: forms.yaml 中没有栏目"),
+        ("sheet: 论著, key: [title]}", "sheet: 论文, key: [title]}", "重复的工作表名 论文"),
+    ],
+)
+def test_the_import_sheets_data_is_validated_on_load(
+    tmp_path: Path, old: str, new: str, error: str
+) -> None:
+    """import_sheets.yaml is checked against forms.yaml when it loads: a wrong section, key
+    field or sheet name fails with the file and the key named."""
+    from zctui.data.base import DATA_DIR, CatalogError
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (data / "import_sheets.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (data / "import_sheets.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_import_sheets(data)
+    assert str(caught.value).startswith("import_sheets.yaml: ") and error in str(caught.value)
