@@ -193,7 +193,7 @@ def test_template_round_trips_a_filled_in_person(tmp_path: Path, store: Store) -
     )
     wb["论文"].append(paper(A, "中医外治法在急性乳腺炎中的应用"))
     wb.save(path)
-    report = import_file(store, path, year=YEAR)
+    report = import_file(store, path, year=YEAR, unit=("沧州市中西医结合医院", "沧州市"))
     assert report.ok, messages(report)
     assert report.imported == 1 and report.new_persons == 1
     data = application_of(store, A)
@@ -203,6 +203,7 @@ def test_template_round_trips_a_filled_in_person(tmp_path: Path, store: Store) -
         YEAR, "ws", "230.zy", "02", "232",
     )  # fmt: skip
     assert (app.method, app.review_mode) == ("normal", "review")
+    assert (app.unit_name, app.city, app.state) == ("沧州市中西医结合医院", "沧州市", "draft")
     b = data.singles["basic_info"]
     assert (b.id_number, b.id_type, b.ethnicity, b.gender, b.birth_date) == (
         A, "id_card", "01", "1", "1980-01-01",

@@ -31,6 +31,10 @@ def import_command(
     year: Annotated[
         int, typer.Option("--year", help="“申报设置”表中没有填年度时使用的申报年度")
     ] = date.today().year,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="新建申报的申报单位（本单位名称，R2.1）")
+    ] = None,
+    city: Annotated[str, typer.Option("--city", help="申报单位所在市，与 --unit 同用")] = "",
 ) -> None:
     """批量导入申报人数据（单位管理员）：每个栏目一张工作表，以身份证号对应到人。
 
@@ -67,6 +71,7 @@ def import_command(
             report = import_file(
                 store, file, attachments=attachments, dry_run=dry_run, year=year,
                 checker_factory=Checker, progress=_Bar(),
+                unit=(unit, city) if unit else None,
             )  # fmt: skip
         except ReadError as exc:
             typer.echo(str(exc), err=True)

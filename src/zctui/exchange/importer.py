@@ -285,8 +285,10 @@ class Importer:
         checker_factory: Callable[[], FileChecker] | None = None,
         progress: Progress | None = None,
         group_size: int = 500,
+        unit: tuple[str, str] | None = None,
     ) -> None:
         self.store = store
+        self.unit = unit  # (单位, 市) for new applications: R2.1 comes from the account
         self.catalog: Catalog = load_catalog()
         self.sheets = load_import_sheets()
         self.attachments = attachments
@@ -678,7 +680,8 @@ class Importer:
             app_id = uuid.uuid4()
             plan.inserts["application"].append(
                 {"id": app_id, "person_id": person_id, "year": year, "state": "draft",
-                 "catalog_version": self.catalog.version, **values}
+                 "catalog_version": self.catalog.version, **values,
+                 **({"unit_name": self.unit[0], "city": self.unit[1]} if self.unit else {})}
             )  # fmt: skip
             plan.records_added += 1
         else:
@@ -920,11 +923,13 @@ def import_file(
     checker_factory: Callable[[], FileChecker] | None = None,
     progress: Progress | None = None,
     group_size: int = 500,
+    unit: tuple[str, str] | None = None,
 ) -> ImportReport:
     """Import a workbook (XLSX, or one sheet as CSV) into the workspace; see the module's
-    docstring. Raises ReadError when the file cannot be read at all."""
+    docstring. `unit` = (单位, 市) fills R2.1 on the applications it creates (the unit
+    admin's own unit). Raises ReadError when the file cannot be read at all."""
     importer = Importer(
         store, attachments=attachments, dry_run=dry_run, year=year,
-        checker_factory=checker_factory, progress=progress, group_size=group_size,
+        checker_factory=checker_factory, progress=progress, group_size=group_size, unit=unit,
     )  # fmt: skip
     return importer.run(path)
