@@ -89,8 +89,8 @@ def applicant_rows(store: Store, ids: Collection[uuid.UUID] | None = None) -> li
     keyed.append((a, a.c.id))
     touched: list[Select[Any]] = []
     for t, key in keyed:
-        q = select(key.label("aid"), t.c.updated_at.label("at"))
-        touched.append(q if ids is None else q.where(key.in_(list(ids))))
+        part = select(key.label("aid"), t.c.updated_at.label("at"))
+        touched.append(part if ids is None else part.where(key.in_(list(ids))))
     changes = union_all(*touched).subquery("changes")
     last = (
         select(changes.c.aid, func.max(changes.c.at).label("last_change"))
