@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from unit_world import Unit, fill_unit
 from zctui.app import ZctuiApp, create_app
 from zctui.screens.applicants import ApplicantsScreen
+from zctui.screens.login import LoginScreen
 from zctui.screens.main import MainScreen
 from zctui.screens.start import NewApplicationScreen
 from zctui.store.repository import Store
@@ -248,7 +249,10 @@ async def _log_in(pilot: Pilot[None], app: ZctuiApp) -> None:
     await pilot.press(*"130902198010100011")
     app.screen.query_one("#password", Input).focus()
     await pilot.press(*"Zc#2026abc", "enter")
-    await app.workers.wait_for_complete()
+    for _ in range(300):  # not wait_for_complete: the completion worker may still run
+        await pilot.pause(0.02)
+        if not isinstance(app.screen, LoginScreen):
+            break
     await pilot.pause()
 
 

@@ -173,6 +173,7 @@ class ApplicantsTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._lines: dict[uuid.UUID, ApplicantLine] = {}
         self._view: list[uuid.UUID] = []  # keys in the filter, in sort order
+        self._sorted: list[uuid.UUID] | None = None  # every key in sort order; None: re-sort
         self._completion: dict[uuid.UUID, str] = {}
         self._filter = ""
         self.sort_column = 0
@@ -211,6 +212,7 @@ class ApplicantsTable(ScrollView, can_focus=True):
     def set_lines(self, lines: Iterable[ApplicantLine]) -> None:
         """Replace every line (the first load)."""
         self._lines = {line.key: line for line in lines}
+        self._sorted = None
         self._refilter(keep=self.cursor_key)
 
     def update_lines(self, lines: Iterable[ApplicantLine], gone: Iterable[uuid.UUID] = ()) -> None:
@@ -224,6 +226,7 @@ class ApplicantsTable(ScrollView, can_focus=True):
             if old is not None and old.row.last_change != line.row.last_change:
                 self._completion.pop(line.key, None)  # stale until recomputed
             self._lines[line.key] = line
+        self._sorted = None
         self._refilter(keep=keep)
 
     def set_completion(self, known: dict[uuid.UUID, str]) -> None:
@@ -250,14 +253,17 @@ class ApplicantsTable(ScrollView, can_focus=True):
     def set_filter(self, text: str) -> None:
         query = text.strip().lower()
         if query != self._filter:
+            # A longer query only narrows (both tests are monotone): filter what is shown.
+            narrower = bool(self._filter) and query.startswith(self._filter)
             self._filter = query
-            self._refilter(keep=self.cursor_key)
+            self._refilter(keep=self.cursor_key, within=self._view if narrower else None)
 
     def sort_by(self, column: int, reverse: bool | None = None) -> None:
         """Sort on a column (the same column again turns the order round)."""
         if reverse is None:
             reverse = not self.sort_reverse if column == self.sort_column else False
         self.sort_column, self.sort_reverse = column % len(COLUMNS), reverse
+        self._sorted = None
         self._refilter(keep=self.cursor_key)
 
     def _sort_key(self, key: uuid.UUID) -> tuple[object, ...]:
@@ -274,15 +280,23 @@ class ApplicantsTable(ScrollView, can_focus=True):
             value = (line.initials, line.cells[0])  # 拼音 order, as people look names up
         else:
             value = line.cells[self.sort_column]
-        return (value, line.initials, str(key))
+        return (value, line.initials)  # ties: the load order (the sort is stable)
 
-    def _refilter(self, keep: uuid.UUID | None) -> None:
-        query = self._filter
-        keys = [k for k, line in self._lines.items() if matches(line, query)]
-        keys.sort(key=self._sort_key, reverse=self.sort_reverse)
+    def _refilter(self, keep: uuid.UUID | None, within: list[uuid.UUID] | None = None) -> None:
+        """The view: sorted once per change of rows or order (completion arriving does not
+        reorder what the user looks at), then filtered, in the order kept."""
+        if self._sorted is None:
+            self._sorted = sorted(self._lines, key=self._sort_key, reverse=self.sort_reverse)
+            within = None
+        query, lines = self._filter, self._lines
+        source = self._sorted if within is None else within
+        keys = source if not query else [k for k in source if matches(lines[k], query)]
         self._view = keys
         self.virtual_size = Size(TOTAL_WIDTH, len(keys) + 1)
-        index = keys.index(keep) if keep is not None and keep in self._lines and keep in keys else 0
+        try:
+            index = keys.index(keep) if keep is not None else 0
+        except ValueError:  # filtered out, or gone: the first line
+            index = 0
         self.move_cursor(index)
         self.refresh()
         self.post_message(self.ViewChanged(len(keys), len(self._lines)))
