@@ -11,14 +11,20 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from server_world import NEW_PASSWORD, World, this_year
+from sync_world import Workspace
 from unit_world import Unit, fill_unit
 from zctui.app import ZctuiApp, create_app
+from zctui.demo import build_complete
 from zctui.screens.applicants import ApplicantsScreen
 from zctui.screens.login import LoginScreen
 from zctui.screens.main import MainScreen
 from zctui.screens.start import NewApplicationScreen
+from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
 from zctui.sync.auth import LoginResult
+from zctui.sync.engine import SyncReport
+from zctui.sync.http_auth import HttpAuthClient
 from zctui.widgets.applicants_table import COLUMNS, UNKNOWN, ApplicantsTable
 
 COUNT = 2000
@@ -287,3 +293,58 @@ async def test_an_applicant_s_login_keeps_today_s_start(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await _log_in(pilot, app)
         assert isinstance(app.screen, NewApplicationScreen)
+
+
+class WireSyncs:
+    """`Syncs` over the in-process server (as tests/test_tui_sync.py)."""
+
+    def __init__(self, world: World, path: Path, token: str) -> None:
+        self.ws = Workspace(path, world.client(), {"Authorization": f"Bearer {token}"})
+
+    def sync(self) -> SyncReport:
+        return self.ws.sync()
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_a_unit_admin_logs_in_to_the_server_and_sees_the_unit_s_applications(
+    world: World, tmp_path: Path
+) -> None:
+    """Against the real server in-process: an applicant of unit A syncs an application from
+    a laptop; the unit's admin logs in (R1) and lands on the table, which lists it with the
+    name from 基本信息, its series label and a completion from the checklist."""
+    me = world.ready("applicant_a")
+    laptop = Workspace(tmp_path / "laptop" / "ws.sqlite3", world.client(), me)
+    app_row = build_complete(laptop.store, BlobStore(tmp_path / "laptop" / "blobs"), this_year())
+    laptop.sync()
+    world.ready("admin_a")  # the default password changed (R1.2)
+
+    path = tmp_path / "admin" / "ws.sqlite3"
+    tui = create_app(
+        path,
+        auth=HttpAuthClient("http://testserver", client=world.client()),
+        connect=lambda token: WireSyncs(world, path, token),
+    )
+    async with tui.run_test(size=SIZE) as pilot:
+        from textual.widgets import Input
+
+        tui.screen.query_one("#id-number", Input).focus()
+        await pilot.press(*world.people["admin_a"].id_number)
+        tui.screen.query_one("#password", Input).focus()
+        await pilot.press(*NEW_PASSWORD, "enter")
+        for _ in range(500):
+            await pilot.pause(0.02)
+            if isinstance(tui.screen, ApplicantsScreen):
+                break
+        assert isinstance(tui.screen, ApplicantsScreen)
+        table = await _table_ready(pilot, tui)
+        assert app_row.id in table.keys
+        assert table.cell_text(app_row.id, "name") == "杨丰"
+        assert table.cell_text(app_row.id, "id_number") == "130902********0011"
+        for _ in range(500):
+            if table.completion_known(app_row.id):
+                break
+            await pilot.pause(0.02)
+        assert table.cell_text(app_row.id, "completion") == "完整"
