@@ -34,6 +34,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from tui import FrameWatch  # bench/tui.py: a frame handed to the driver
 from unit_world import fill_unit
 from zctui.data.catalog import load_catalog
 from zctui.store.applicants import applicant_rows
@@ -46,22 +47,8 @@ REPEAT = 5
 SIZE = (140, 30)
 
 
-class FrameWatch:
-    """Set whenever the app hands a rendered frame to its driver (headless: not written)."""
-
-    def __init__(self, app: App[None]) -> None:
-        self.event = asyncio.Event()
-        original = app._display
-
-        def display(screen: object, renderable: object) -> None:
-            original(screen, renderable)  # type: ignore[arg-type]
-            if renderable is not None:
-                self.event.set()
-
-        setattr(app, "_display", display)  # noqa: B010
-
-    async def next_frame(self) -> None:
-        await asyncio.wait_for(self.event.wait(), 300)
+async def next_frame(frames: FrameWatch) -> None:
+    await asyncio.wait_for(frames.event.wait(), 300)
 
 
 class TableApp(App[None]):
@@ -103,7 +90,7 @@ async def filter_times(lines: list[ApplicantLine], query: str) -> tuple[float, f
             t = time.perf_counter()
             table.set_filter(query)
             alone.append(time.perf_counter() - t)
-            await frames.next_frame()
+            await next_frame(frames)
             framed.append(time.perf_counter() - t)
         return ms(statistics.median(alone)), ms(statistics.median(framed))
 
@@ -116,7 +103,7 @@ async def first_paint_table(lines: list[ApplicantLine]) -> float:
         frames.event.clear()
         t = time.perf_counter()
         app.query_one(ApplicantsTable).set_lines(lines)
-        await frames.next_frame()
+        await next_frame(frames)
         return ms(time.perf_counter() - t)
 
 
@@ -130,7 +117,7 @@ async def first_paint_datatable(lines: list[ApplicantLine]) -> float:
         table = app.query_one(DataTable)
         table.add_columns(*(c.label for c in COLUMNS))
         table.add_rows([line.cells for line in lines])
-        await frames.next_frame()
+        await next_frame(frames)
         return ms(time.perf_counter() - t)
 
 
