@@ -36,6 +36,7 @@ from textual.widgets import DataTable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from tui import FrameWatch  # bench/tui.py: a frame handed to the driver
 from unit_world import fill_unit
+from zctui.data.base import pinyin_initials
 from zctui.data.catalog import load_catalog
 from zctui.store.applicants import applicant_rows
 from zctui.store.repository import Store
@@ -134,6 +135,9 @@ def per_filter_pinyin(names: list[str], query: str) -> list[str]:
 
 async def main() -> None:
     catalog = load_catalog()
+    t = time.perf_counter()
+    pinyin_initials("中医外科")  # the app loads pypinyin at start-up, on a worker (_warm_up)
+    print(f"pypinyin's dictionaries, once per process: {ms(time.perf_counter() - t):.0f} ms")
     with tempfile.TemporaryDirectory() as folder:
         for count in SIZES:
             path = Path(folder) / f"unit{count}.sqlite3"
