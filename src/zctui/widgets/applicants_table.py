@@ -51,7 +51,7 @@ GAP = 1
 TOTAL_WIDTH = sum(c.width for c in COLUMNS) + GAP * (len(COLUMNS) - 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: the view finds a line with list.index, in C
 class ApplicantLine:
     """One application as the table shows it: Chinese labels, never codes."""
 
@@ -291,7 +291,7 @@ class ApplicantsTable(ScrollView, can_focus=True):
                 self._lines.values(), key=self._sort_key, reverse=self.sort_reverse
             )
             within = None
-        q = self._filter
+        q, lines = self._filter, self._lines
         source = self._sorted if within is None else within
         # matches(), inlined: a call per line is a third of the time at 20,000
         view = (
@@ -301,7 +301,10 @@ class ApplicantsTable(ScrollView, can_focus=True):
         )
         self._view = view
         self.virtual_size = Size(TOTAL_WIDTH, len(view) + 1)
-        index = next((i for i, ln in enumerate(view) if ln.key == keep), 0) if keep else 0
+        try:
+            index = view.index(lines[keep]) if keep is not None and keep in lines else 0
+        except ValueError:  # filtered out: the first line
+            index = 0
         self.move_cursor(index)
         self.refresh()
         self.post_message(self.ViewChanged(len(view), len(self._lines)))
