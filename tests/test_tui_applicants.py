@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from server_world import NEW_PASSWORD, World, this_year
 from sync_world import Workspace
-from unit_world import Unit, fill_unit
+from unit_world import Unit, fill_unit, id_number
 from zctui.app import ZctuiApp, create_app
 from zctui.demo import build_complete
 from zctui.screens.applicants import ApplicantsScreen
@@ -348,3 +348,27 @@ async def test_a_unit_admin_logs_in_to_the_server_and_sees_the_unit_s_applicatio
                 break
             await pilot.pause(0.02)
         assert table.cell_text(app_row.id, "completion") == "完整"
+
+
+async def test_n_for_someone_who_already_applied_this_year_says_so(
+    unit: tuple[Path, Unit],
+) -> None:
+    """One application per person per year: n with the ID number of someone in the table
+    and this year is refused with a message, and nothing is created."""
+    path, _ = unit
+    app = create_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await _table_ready(pilot, app)
+        table.focus()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NewApplicationScreen)
+        await pilot.press(*"张三", "enter", *id_number(COUNT // 2), "enter", "enter")
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, NewApplicationScreen)
+        assert "年度申报已经存在" in str(app.screen.query_one("#new-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ApplicantsScreen)
+        assert app.store is not None and len(app.store.applications()) == COUNT
