@@ -16,7 +16,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 
 from zctui.commands import SectionCommands
@@ -48,6 +49,22 @@ SYNC_CHECK_EVERY = 5.0  # seconds between looks at the outbox
 PUSH_AFTER = 10.0  # edits wait at most this long (plus a look) before they are sent
 PULL_EVERY = 60.0  # and the server is asked for news this often
 EDIT_KEYS = frozenset({"backspace", "delete", "enter", "ctrl+u", "ctrl+k", "ctrl+w"})
+
+
+def _applicants_screen(app: ZctuiApp) -> Screen[Any]:
+    from zctui.screens.applicants import ApplicantsScreen
+
+    assert app.store is not None
+    return ApplicantsScreen(app.store)
+
+
+#: The first screen after login, by role (LoginResult.role). A role not here (applicant,
+#: and for now office and helpdesk) opens the workspace: its application, a new one, or the
+#: applicants table when it holds several. The integrator adds the office and helpdesk
+#: screens here.
+START_SCREENS: dict[str, Callable[[ZctuiApp], Screen[Any]]] = {
+    "unit_admin": _applicants_screen,
+}
 
 
 def _main_screens(app: App[Any]) -> list[MainScreen]:
@@ -91,6 +108,7 @@ class ZctuiApp(App[None]):
         self._open_after_sync = False  # the first sync after login opens the workspace
         self.low_bandwidth = low_bandwidth
         self.application_id = application_id
+        self.role = "applicant"  # from the login; picks the first screen (START_SCREENS)
         self.store: Store | None = None
         self.session: EditSession | None = None
         self._workspace_ready = asyncio.Event()
@@ -183,6 +201,7 @@ class ZctuiApp(App[None]):
     def _logged_in(self, result: LoginResult | None) -> None:
         if result is None:
             return
+        self.role = result.role
         if self.connect is None:
             self.call_later(self.open_workspace)
             return
@@ -194,9 +213,16 @@ class ZctuiApp(App[None]):
         self.sync_now()
 
     async def open_workspace(self, apps: list[Application] | None = None) -> None:
-        from zctui.screens.start import NewApplicationScreen, PickApplicationScreen
+        """The first screen a user acts on: by role (START_SCREENS), else the one
+        application, a new one, or the table of several."""
+        from zctui.screens.applicants import ApplicantsScreen
+        from zctui.screens.start import NewApplicationScreen
 
         assert self.store is not None
+        start = START_SCREENS.get(self.role)
+        if start is not None and self.application_id is None:
+            await self.push_screen(start(self))
+            return
         apps = self.store.applications() if apps is None else apps
         if self.application_id is not None:
             self.open_application(self.application_id)
@@ -205,24 +231,36 @@ class ZctuiApp(App[None]):
         elif len(apps) == 1:
             self.open_application(apps[0].id)
         else:
-            await self.push_screen(PickApplicationScreen(self.store, apps), self._opened)
+            await self.push_screen(ApplicantsScreen(self.store))
 
     def _opened(self, app_id: uuid.UUID | None) -> None:
         if app_id is not None:
             self.open_application(app_id)
 
-    def open_application(self, app_id: uuid.UUID) -> None:
+    def open_application(self, app_id: uuid.UUID, *, back: bool = False) -> None:
+        """Open one application in the applicant's screens; `back`: over a list that the
+        user returns to (F9), where this application's session is closed again."""
         from zctui.store.session import EditSession
 
         assert self.store is not None
+        if self.session is not None and self.session.application_id != app_id:
+            self.session.close()  # everything typed in the last one is on disk first
         session = EditSession(self.store, app_id, on_saved=self._saved, checker_factory=new_checker)
-        self._show_application(session)
+        self._show_application(session, back=back)
 
-    def _show_application(self, session: EditSession) -> Any:
+    def _show_application(self, session: EditSession, *, back: bool = False) -> Any:
         from zctui.screens.main import MainScreen
 
         self.session = session
-        return self.push_screen(MainScreen(session, sync_state=self.sync_text))
+        return self.push_screen(MainScreen(session, sync_state=self.sync_text, back=back))
+
+    def close_application(self) -> None:
+        """Back from an application to the list under it: save, close, show the list (which
+        re-reads that application's row as it resumes)."""
+        session, self.session = self.session, None
+        if session is not None:
+            session.close()
+        self.pop_screen()
 
     # ------------------------------------------------------------------ sync (issue 6)
     class SyncStarted(Message):
@@ -294,6 +332,11 @@ class ZctuiApp(App[None]):
             self._open_after_sync = False
             await self.open_workspace()
             return
+        from zctui.screens.applicants import ApplicantsScreen
+
+        for screen in self.screen_stack:  # the unit's table: the changed rows, by key
+            if isinstance(screen, ApplicantsScreen):
+                screen.refresh_rows(report.applications)
         session = self.session
         if session is not None and session.application_id in report.applications:
             session.reload()

@@ -83,6 +83,11 @@ class Checklist(BaseModel):
     def complete(self) -> bool:
         return not self.errors
 
+    @property
+    def missing(self) -> int:
+        """What the sidebar counts as 缺n, over the whole application."""
+        return sum(s.missing for s in self.sections)
+
     def section(self, code: str) -> SectionResult:
         return next(s for s in self.sections if s.code == code)
 

@@ -51,15 +51,20 @@ class MainScreen(Screen[None]):
         Binding("ctrl+pagedown", "step(1)", "下一步", id="next-step", priority=True),
         Binding("ctrl+pageup", "step(-1)", "上一步", id="prev-step", priority=True),
         Binding("ctrl+b", "focus_sidebar", "目录", id="focus-sidebar", priority=True),
+        # Opened from the applicants table: back to it (everything typed is saved first).
+        Binding("f9", "back", "返回名单", id="back-to-list", priority=True),
     ]
     # Textual repaints the whole screen when the focus moves (Screen.focused repaints): 6–8 KB
     # per section switch over SSH. The widgets whose look depends on the focus repaint
     # themselves (focus styles, the cursor), so the screen need not.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
-    def __init__(self, session: EditSession, sync_state: str = "本地工作区") -> None:
+    def __init__(
+        self, session: EditSession, sync_state: str = "本地工作区", *, back: bool = False
+    ) -> None:
         super().__init__()
         self.session = session
+        self.back = back  # opened over a list (the applicants table) that F9 returns to
         self.sync_state = sync_state
         self.current: Target = ("step", "2")
         self._last_missing: tuple[int, int, int] | None = None  # where F2 last took the user
@@ -210,6 +215,18 @@ class MainScreen(Screen[None]):
         i = targets.index(self.current) if self.current in targets else 0
         pane = await self.show(targets[(i + offset) % len(targets)])
         self._focus_first(pane)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.back
+        return True
+
+    async def action_back(self) -> None:
+        if self._building is not None:  # a pane half mounted must not be torn down mid-way
+            await self._building
+        closer = getattr(self.app, "close_application", None)
+        if closer is not None:
+            closer()
 
     def action_focus_sidebar(self) -> None:
         self.query_one(ChecklistSidebar).focus()

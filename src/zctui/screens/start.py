@@ -1,4 +1,5 @@
-"""Opening a workspace: start a first application, or pick one of several."""
+"""A new application: the first of an empty workspace, or one a unit admin starts for one
+of the unit's people (the applicants table's `n`)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ from datetime import date
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Input, Static
 
-from zctui.domain.models import Application
 from zctui.domain.validators import check_id_number, check_year
 from zctui.screens.enter_next import EnterMovesOn
+from zctui.store.applicants import find_person, has_application
 from zctui.store.repository import Store
 
 
-class NewApplicationScreen(EnterMovesOn[uuid.UUID]):
-    """An empty workspace: who is applying, and for which year."""
+class NewApplicationScreen(EnterMovesOn[uuid.UUID | None]):
+    """Who is applying, and for which year. A person already in the workspace (another
+    year's application) is reused, not entered twice."""
 
     DEFAULT_CSS = """
     NewApplicationScreen { align: center middle; }
@@ -29,18 +30,40 @@ class NewApplicationScreen(EnterMovesOn[uuid.UUID]):
     NewApplicationScreen .error { color: $error; }
     """
 
-    def __init__(self, store: Store) -> None:
+    BINDINGS = [Binding("escape", "cancel", "取消", id="new-cancel")]
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        unit: str = "",
+        city: str = "沧州市",
+        for_others: bool = False,  # a unit admin's: Escape goes back to the table
+    ) -> None:
         super().__init__()
         self.store = store
+        self.unit, self.city, self.for_others = unit, city, for_others
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.for_others if action == "cancel" else True
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("新建申报：填写申报人和申报年度（之后的内容随填随存）")
+            who = "本单位人员" if self.for_others else "申报人"
+            yield Static(f"新建申报：填写{who}和申报年度（之后的内容随填随存）")
             yield Input(placeholder="姓名", id="name", compact=True)
             yield Input(placeholder="身份证号（18位）", id="id-number", compact=True)
             yield Input(str(date.today().year), placeholder="申报年度", id="year", compact=True)
-            yield Input(placeholder="申报单位（如 沧州市中西医结合医院）", id="unit", compact=True)
-            yield Input("沧州市", placeholder="所在市", id="city", compact=True)
+            yield Input(
+                self.unit,
+                placeholder="申报单位（如 沧州市中西医结合医院）",
+                id="unit",
+                compact=True,
+            )
+            yield Input(self.city, placeholder="所在市", id="city", compact=True)
             yield Static("", classes="error", id="new-error")
         yield Footer()
 
@@ -61,33 +84,16 @@ class NewApplicationScreen(EnterMovesOn[uuid.UUID]):
         if msg:
             self.query_one("#new-error", Static).update(msg)
             return
-        person = self.store.create_person(values["id-number"], values["name"])
+        person = find_person(self.store, values["id-number"])
+        if person is not None and has_application(self.store, person.id, int(values["year"])):
+            self.query_one("#new-error", Static).update(
+                f"{person.name or values['name']} 的 {values['year']} 年度申报已经存在："
+                "请在列表中打开它，或换一个申报年度"
+            )
+            return
+        if person is None:
+            person = self.store.create_person(values["id-number"], values["name"])
         app = self.store.create_application(
             person, int(values["year"]), unit_name=values["unit"], city=values["city"] or None
         )
         self.dismiss(app.id)
-
-
-class PickApplicationScreen(Screen[uuid.UUID]):
-    """A workspace with several applications (a unit's, or several years)."""
-
-    DEFAULT_CSS = "PickApplicationScreen OptionList { height: 1fr; }"
-
-    def __init__(self, store: Store, apps: list[Application]) -> None:
-        super().__init__()
-        self.store, self.apps = store, apps
-
-    def compose(self) -> ComposeResult:
-        yield Static("选择要打开的申报（回车打开）")
-        options = []
-        for app in self.apps:
-            person = self.store.get("person", app.person_id)
-            name = person.name if person else "?"
-            options.append(Option(f"{name}  {app.year}年度  {app.unit_name or ''}", id=str(app.id)))
-        yield OptionList(*options)
-        yield Footer()
-
-    @on(OptionList.OptionSelected)
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.dismiss(uuid.UUID(event.option.id))
