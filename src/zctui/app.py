@@ -53,9 +53,10 @@ EDIT_KEYS = frozenset({"backspace", "delete", "enter", "ctrl+u", "ctrl+k", "ctrl
 
 def _applicants_screen(app: ZctuiApp) -> Screen[Any]:
     from zctui.screens.applicants import ApplicantsScreen
+    from zctui.screens.unit_actions import unit_actions
 
     assert app.store is not None
-    return ApplicantsScreen(app.store)
+    return ApplicantsScreen(app.store, actions=unit_actions(app))
 
 
 #: The first screen after login, by role (LoginResult.role). A role not here (applicant,
@@ -215,7 +216,6 @@ class ZctuiApp(App[None]):
     async def open_workspace(self, apps: list[Application] | None = None) -> None:
         """The first screen a user acts on: by role (START_SCREENS), else the one
         application, a new one, or the table of several."""
-        from zctui.screens.applicants import ApplicantsScreen
         from zctui.screens.start import NewApplicationScreen
 
         assert self.store is not None
@@ -231,7 +231,7 @@ class ZctuiApp(App[None]):
         elif len(apps) == 1:
             self.open_application(apps[0].id)
         else:
-            await self.push_screen(ApplicantsScreen(self.store))
+            await self.push_screen(_applicants_screen(self))
 
     def _opened(self, app_id: uuid.UUID | None) -> None:
         if app_id is not None:

@@ -144,6 +144,10 @@ class ApplicantsScreen(Screen[None]):
         gone = set(ids or ()) - {r.application_id for r in rows}
         self.post_message(self.RowsRead(lines, ids is None, gone))
 
+    def reload(self) -> None:
+        """Every row again (an import may have added people)."""
+        self._read_rows(None)
+
     def refresh_rows(self, ids: Collection[uuid.UUID]) -> None:
         """Re-read these applications and put them in place (by key, no rebuild)."""
         if ids:
