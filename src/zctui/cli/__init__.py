@@ -110,7 +110,7 @@ def demo(
         bool,
         typer.Option(
             "--server",
-            help="整套系统演示：本机启动服务器（演示单位、各类帐号、两份申报），打印帐号后打开界面",
+            help="整套系统演示：本机服务器、各类帐号、两份申报，再打开界面",
         ),
     ] = False,
     host: Annotated[str, typer.Option(help="--server 时的监听地址")] = "127.0.0.1",
