@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from zctui.screens.main import MainScreen
     from zctui.store.repository import Store
     from zctui.store.session import EditSession, FileChecker
+    from zctui.sync.api import ServerApi
     from zctui.sync.engine import SyncReport
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,15 @@ class ZctuiApp(App[None]):
         connect: Connect | None = None,
         low_bandwidth: bool = False,
         application_id: uuid.UUID | None = None,
+        server_url: str | None = None,
     ) -> None:
         super().__init__()
         self.store_path = store_path
         self.auth = auth
         self.connect = connect  # token → the sync engine, once logged in
         self.syncer: Syncs | None = None
+        self.server_url = server_url
+        self.api: ServerApi | None = None  # the online-only REST calls, once logged in
         self.sync_text = "本地工作区（未连接服务器）" if auth is None else "未同步"
         self._last_sync = 0.0
         self._open_after_sync = False  # the first sync after login opens the workspace
@@ -183,6 +187,10 @@ class ZctuiApp(App[None]):
     def _logged_in(self, result: LoginResult | None) -> None:
         if result is None:
             return
+        if self.server_url is not None:
+            from zctui.sync.api import ServerApi
+
+            self.api = ServerApi(self.server_url, result.token)
         if self.connect is None:
             self.call_later(self.open_workspace)
             return
@@ -447,6 +455,9 @@ class ZctuiApp(App[None]):
                 await asyncio.wait_for(asyncio.gather(*(e.wait() for e in handled)), timeout)
 
     def close_workspace(self) -> None:
+        if self.api is not None:
+            self.api.close()
+            self.api = None
         if self.syncer is not None:
             self.syncer.close()
             self.syncer = None
@@ -475,6 +486,7 @@ def create_app(
     connect: Connect | None = None,
     low_bandwidth: bool = False,
     application_id: uuid.UUID | None = None,
+    server_url: str | None = None,
 ) -> ZctuiApp:
     """The factory tests and the CLI use."""
     return ZctuiApp(
@@ -483,4 +495,5 @@ def create_app(
         connect=connect,
         low_bandwidth=low_bandwidth,
         application_id=application_id,
+        server_url=server_url,
     )
