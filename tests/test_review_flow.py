@@ -7,6 +7,7 @@ every step. And the unit's accounts: opening one lets the unit enter that person
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def api_for(world: World, key: str) -> ServerApi:
     return ServerApi("http://testserver", token, client=world.client())
 
 
-def _state(ws: Workspace, app_id: object) -> Application:
+def _state(ws: Workspace, app_id: uuid.UUID) -> Application:
     row = ws.store.get(Application, app_id)
     assert row is not None
     return row
@@ -165,5 +166,9 @@ def _account_audit(world: World, account_id: object) -> list[str]:
     from zctui.server.models import Audit
 
     with Session(world.engine) as db:
-        q = select(Audit.event).where(col(Audit.subject_id) == account_id).order_by(col(Audit.id))
+        q = (
+            select(col(Audit.event))
+            .where(col(Audit.subject_id) == account_id)
+            .order_by(col(Audit.id))
+        )
         return [e for e in db.scalars(q) if e.startswith(("account.", "password."))]

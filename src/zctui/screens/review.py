@@ -274,4 +274,3 @@ class ReviewScreen(MainScreen):
 
     def on_unmount(self) -> None:
         self.session.close()
-

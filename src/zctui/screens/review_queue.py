@@ -183,4 +183,8 @@ class ReviewQueueScreen(Screen[None]):
         session = EditSession(store, row.id)
         screen = ReviewScreen(session, self.api, host.sync_text, row.name or "")
         await self.app.push_screen(screen)
-        self.action_reload()  # its state has changed; the list shows it on return
+
+    def on_screen_resume(self) -> None:
+        """Back from a review: the states have changed meanwhile."""
+        if self.rows:
+            self.action_reload()
