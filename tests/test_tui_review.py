@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, OptionList, Select
 
 from server_world import NEW_PASSWORD, World, live_server, make_id, this_year
 from sync_world import Workspace
@@ -154,6 +154,12 @@ async def test_r12_queue_open_mark_return(world: World, served: str, tmp_path: P
         await pilot.press(*"封面不清楚", "enter")
         await pilot.pause()
         assert len(marks.marks) == 2
+        await pilot.press("f3", *"写错了", "enter")  # a third, then taken back with Del
+        await pilot.pause()
+        assert len(marks.marks) == 3
+        marks.query_one(OptionList).focus()
+        await pilot.press("delete")
+        assert [m.reason for m in marks.marks] == ["手机号码不是本人的", "封面不清楚"]
 
         await pilot.press("f4")
         confirm = tui.screen
@@ -192,9 +198,15 @@ async def test_r12_approve_forwards_it(world: World, served: str, tmp_path: Path
     )
     async with tui.run_test(size=(140, 40)) as pilot:
         await _login(pilot, tui, world.people["admin_a"].id_number)
-        assert tui.api is not None
-        queue = ReviewQueueScreen(tui.api)
-        await tui.push_screen(queue)
+        assert tui.api is not None and tui.role == "unit_admin"
+        await pilot.press("ctrl+p")  # the palette: 审核列表 by its pinyin initials
+        await pilot.pause()
+        await pilot.press(*"shlb")
+        await _settled(pilot, tui, lambda: _offered(tui, "审核列表"))
+        await pilot.press("enter")
+        await _settled(pilot, tui, lambda: isinstance(tui.screen, ReviewQueueScreen))
+        queue = tui.screen
+        assert isinstance(queue, ReviewQueueScreen)
         table = queue.query_one(DataTable)
         await _settled(pilot, tui, lambda: table.row_count == 1)
         queue.query_one(DataTable).focus()
@@ -291,6 +303,14 @@ async def test_r1_3_unit_opens_an_account_and_resets_a_password(
             assert yang is not None and yang.must_change  # R1.3: change at next login
         old = world.login("applicant_a")
         assert old.status_code == 401  # the changed password no longer works
+
+
+def _offered(tui: ZctuiApp, text: str) -> bool:
+    found = tui.screen.query(OptionList)
+    options = found.first(OptionList) if found else None
+    if options is None or options.option_count == 0:
+        return False
+    return text in str(options.get_option_at_index(0).prompt)
 
 
 def _names(table: DataTable[Any]) -> list[str]:

@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from zctui.commands import SectionCommands
+from zctui.commands import SectionCommands, UnitCommands
 from zctui.screens.help import HasHelp, HelpScreen
 from zctui.screens.loading import LoadingScreen
 from zctui.store.peek import peek_title
@@ -60,7 +60,7 @@ def _main_screens(app: App[Any]) -> list[MainScreen]:
 class ZctuiApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "河北省职称申报"
-    COMMANDS = App.COMMANDS | {SectionCommands}
+    COMMANDS = App.COMMANDS | {SectionCommands, UnitCommands}
     BINDINGS = [
         Binding("f1", "help", "帮助", id="help"),
         Binding("ctrl+y", "sync", "同步", id="sync"),
@@ -90,6 +90,7 @@ class ZctuiApp(App[None]):
         self.syncer: Syncs | None = None
         self.server_url = server_url
         self.api: ServerApi | None = None  # the online-only REST calls, once logged in
+        self.role: str | None = None  # the logged-in account's (LoginResult.role)
         self.sync_text = "本地工作区（未连接服务器）" if auth is None else "未同步"
         self._last_sync = 0.0
         self._open_after_sync = False  # the first sync after login opens the workspace
@@ -187,6 +188,7 @@ class ZctuiApp(App[None]):
     def _logged_in(self, result: LoginResult | None) -> None:
         if result is None:
             return
+        self.role = result.role
         if self.server_url is not None:
             from zctui.sync.api import ServerApi
 

@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 UNREACHABLE = "连接不上服务器（{url}），请检查网络后重试"
+PAGE = 500  # the most rows the server sends in one answer
 UNEXPECTED = "服务器返回了无法识别的结果（HTTP {status}），请稍后重试"
 
 
@@ -72,8 +73,8 @@ class ServerApi:
     # ------------------------------------------------------------------ typed calls
     def applications(self, state: str | None = None) -> list[ServerApplication]:
         """The applications the caller may see (a unit admin: the unit's), by state."""
-        found = self.get("/applications", **({"state": state} if state else {}))
-        return [ServerApplication.model_validate(a) for a in found]
+        where = {"state": state} if state else {}
+        return [ServerApplication.model_validate(a) for a in self._pages("/applications", where)]
 
     def application(self, app_id: uuid.UUID) -> ServerApplication:
         return ServerApplication.model_validate(self.get(f"/applications/{app_id}"))
@@ -99,11 +100,15 @@ class ServerApi:
 
     def users(self) -> list[UserAccount]:
         """The accounts the caller manages (a unit admin: the unit's people), by name."""
-        out: list[UserAccount] = []
-        while True:  # the server pages at 500
-            page = self.get("/users", offset=len(out), limit=500)
-            out += [UserAccount.model_validate(u) for u in page]
-            if len(page) < 500:
+        return [UserAccount.model_validate(u) for u in self._pages("/users", {})]
+
+    def _pages(self, path: str, params: dict[str, Any]) -> list[Any]:
+        """Every row of a listing: the server answers at most 500 at a time."""
+        out: list[Any] = []
+        while True:
+            page = self.get(path, **params, offset=len(out), limit=PAGE)
+            out += page
+            if len(page) < PAGE:
                 return out
 
     def create_user(self, id_number: str, name: str, phone: str | None = None) -> UserAccount:
