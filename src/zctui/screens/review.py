@@ -40,7 +40,6 @@ REASON_MAX = 500  # the server's limit for one item's reason
 class ReviewHost(Protocol):
     """What the review screens need from the app (`ZctuiApp`)."""
 
-    api: ServerApi | None
     store: Store | None
     session: EditSession | None
     sync_text: str
