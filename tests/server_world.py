@@ -187,6 +187,28 @@ def complete_application(world: World, headers: dict[str, str], tmp_path: Path) 
     return str(local.id)
 
 
+def approved(world: World, key: str, year: int | None = None) -> str:
+    """An application of `key` the office has already approved (set in the database: for
+    tests about what happens from there on). An unknown key becomes a new applicant."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from zctui.server.models import Application
+
+    if key not in world.people:
+        seq = 300 + 2 * len(world.people)
+        world.add(key, "applicant", UNIT_A, make_id("19880808", seq), f"申报人{key}")
+    h = world.ready(key)
+    r = world.client().post("/applications", json={"year": year or this_year()}, headers=h)
+    assert r.status_code == 201, r.text
+    app_id = r.json()["id"]
+    with Session(world.engine) as db:
+        q = update(Application).where(col(Application.id) == uuid.UUID(app_id))
+        db.execute(q.values(state="approved"))
+        db.commit()
+    return str(app_id)
+
+
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
     """The app under uvicorn in a thread on 127.0.0.1 (a free port): real TCP, so a test

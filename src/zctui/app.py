@@ -411,9 +411,28 @@ class ZctuiApp(App[None]):
         watchdog = threading.Timer(5.0, os._exit, (0,))
         watchdog.daemon = True
         watchdog.start()
-        self.call_later(self.action_quit)
+        self.call_later(self.quit_now)
 
     async def action_quit(self) -> None:
+        """Ctrl+Q: everything confirmed is saved; red cells of a unit's grid (not valid, so
+        not saved) are the one thing quitting would drop, so it asks first."""
+        from zctui.screens.grid import GridScreen
+
+        drafts = sum(s.drafts for s in self.screen_stack if isinstance(s, GridScreen))
+        if not drafts:
+            await self.quit_now()
+            return
+        from zctui.screens.confirm import ConfirmScreen
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.call_later(self.quit_now)
+
+        text = f"表格中 {drafts} 格填写有误（红色），尚未保存。返回修改，还是放弃这些内容并退出？"
+        confirm = ConfirmScreen("有内容未保存", text, yes="放弃并退出", no="返回修改")
+        await self.push_screen(confirm, answered)
+
+    async def quit_now(self) -> None:
         await self.settle()
         self.close_workspace()
         self.exit()
@@ -457,6 +476,11 @@ class ZctuiApp(App[None]):
                 await asyncio.wait_for(asyncio.gather(*(e.wait() for e in handled)), timeout)
 
     def close_workspace(self) -> None:
+        from zctui.screens.grid import GridScreen
+
+        for screen in self.screen_stack:  # a unit's grid saves on a writer of its own
+            if isinstance(screen, GridScreen):
+                screen.close_grid()
         if self.api is not None:
             self.api.close()
             self.api = None

@@ -1,4 +1,5 @@
-"""`zctui export dossier` and `zctui export review-form`: the application as PDFs."""
+"""`zctui export dossier` and `zctui export review-form`: the application as PDFs;
+`zctui export overview`: the workspace's applicants as the overview table (一览表, XLSX)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ import typer
 from zctui.config import Settings, blobs_dir_for
 
 export_app = typer.Typer(
-    help="导出 PDF：申报材料（封面、摘要和全部附件，带书签）或评审表。",
+    help="导出 PDF：申报材料（封面、摘要和全部附件，带书签）或评审表；导出一览表（XLSX）。",
     no_args_is_help=True,
 )
 
 OutOption = Annotated[
     Path | None,
     typer.Option("--out", "-o", help="输出的 PDF 文件；默认在当前目录，以姓名、年度和文件名称命名"),
+]
+XlsxOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="输出的 XLSX 文件；默认在当前目录，以单位名称命名"),
 ]
 AppOption = Annotated[
     str | None,
@@ -139,3 +144,50 @@ def review_form(ctx: typer.Context, out: OutOption = None, application: AppOptio
         )
     _warn(result.warnings)
     typer.echo(f"已导出评审表：{result.path}（{result.pages} 页）")
+
+
+StateOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--state",
+        "-s",
+        help="只导出处于这些状态的申报（可重复），如 unit_approved；默认导出工作区的全部申报",
+    ),
+]
+
+
+@export_app.command("overview")
+def overview(ctx: typer.Context, out: XlsxOption = None, state: StateOption = None) -> None:
+    """导出一览表（XLSX）：每位申报人一行，含基本信息和一览表补充信息，A4 横向，可打印盖章。"""
+    from zctui.data.catalog import load_catalog
+    from zctui.data.documents import load_documents
+    from zctui.exchange.overview import from_store, write_overview
+    from zctui.store.repository import Store
+
+    settings: Settings = ctx.obj
+    states = state or []
+    known = {i.code: i.label for i in load_catalog().values("workflow_state").items}
+    if unknown := [s for s in states if s not in known]:
+        listed = "、".join(f"{code}（{label}）" for code, label in known.items())
+        raise _fail(f"不认识的状态 {'、'.join(unknown)}；可用的状态：{listed}")
+    if not settings.store_path.exists():
+        raise _fail(f"工作区 {settings.store_path} 不存在；先运行 zctui demo 或开始填报。")
+    with Store(settings.store_path) as store:
+        apps = from_store(store, states)
+    if not apps:
+        which = "、".join(known[s] for s in states)
+        raise _fail(f"工作区中没有{f'处于「{which}」状态的' if states else ''}申报，一览表无内容。")
+    if out is None:
+        stem = "-".join(
+            p for p in (apps[0].application.unit_name, load_documents().overview.sheet) if p
+        )
+        out = Path.cwd() / (re.sub(r'[\\/:*?"<>|\s]+', "_", stem) + ".xlsx")
+    if out.suffix.lower() != ".xlsx":
+        out = out.with_name(out.name + ".xlsx")
+    if not out.parent.is_dir():
+        raise _fail(f"输出目录 {out.parent} 不存在。")
+    try:
+        result = write_overview(apps, out)
+    except OSError as exc:
+        raise _fail(f"无法写入 {out}（{exc.strerror or exc}）：请换一个位置再导出") from None
+    typer.echo(f"已导出一览表：{result.path}（{result.rows} 人，{result.columns} 列）")

@@ -20,6 +20,7 @@ def serve(
 ) -> None:
     """启动服务端：帐号与登录、审核流程、审计（OpenAPI 文档在 /docs）。"""
     import uvicorn
+    from pydantic import ValidationError
 
     from zctui.server.app import UVICORN_OPTIONS, StartupError, create_app, served_catalog
     from zctui.server.settings import ServerSettings
@@ -29,7 +30,15 @@ def serve(
         overrides["db_url"] = db
     if blobs:
         overrides["blobs_dir"] = blobs
-    settings = ServerSettings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = ServerSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:  # e.g. ZCTUI_SERVER_CERTIFICATE_FORMAT: say which and why
+        for error in exc.errors():
+            where = "ZCTUI_SERVER_" + "_".join(str(p) for p in error["loc"]).upper()
+            typer.echo(
+                f"服务端设置 {where} 有误：{error['msg'].removeprefix('Value error, ')}", err=True
+            )
+        raise typer.Exit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if workers > 1:
         if not settings.db_url.startswith("postgresql"):

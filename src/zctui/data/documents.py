@@ -71,11 +71,31 @@ class ReviewFormDoc(Frozen):
     parts: tuple[Part, ...] = Field(min_length=1)
 
 
+class OverviewColumns(FieldsRef):
+    """Columns of the overview table from one section; for a list section, the row whose
+    `pick_field` holds `pick_value` (the first row when none does)."""
+
+    pick_field: str | None = None
+    pick_value: str | None = None
+
+
+class OverviewDoc(Frozen):
+    """The overview table (一览表) the unit prints, stamps and hands in."""
+
+    title: str  # "{year}", "{city}"
+    sheet: str
+    unit: str  # "{unit}"
+    date: str  # "{date}"
+    stamp: str  # the line under the table, for the seal and signatures
+    columns: tuple[OverviewColumns, ...] = Field(min_length=1)
+
+
 class Documents(Frozen):
     version: int
     words: Words
     dossier: DossierDoc
     review_form: ReviewFormDoc
+    overview: OverviewDoc
 
 
 def _check(docs: Documents, forms: Forms) -> None:
@@ -110,6 +130,13 @@ def _check(docs: Documents, forms: Forms) -> None:
             fields(f"{key}.text", part.text)
         for j, ref in enumerate(part.tables):
             fields(f"{key}.tables[{j}]", ref)
+    for i, col in enumerate(docs.overview.columns):
+        fields(f"overview.columns[{i}]", col)
+        if col.pick_field is not None:
+            fields(
+                f"overview.columns[{i}].pick_field",
+                FieldRef(section=col.section, field=col.pick_field),
+            )
 
 
 def load_documents(directory: Path | None = None) -> Documents:

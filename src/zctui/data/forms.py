@@ -40,6 +40,7 @@ CHECKS = {
 }  # fmt: skip
 DERIVABLE = {"id_gender", "id_birth_date"}  # values a field can fill in from another (R3.1)
 NAMED_CHECKS = {"appraisal_years", "kind_order", "time_order"}
+GRID_COLUMNS = {"appraisal_years"}  # named checks that give a grid its columns (years)
 
 _PREDICATES: dict[str, Predicate] = {}
 
@@ -151,6 +152,16 @@ class CheckSpec(Frozen):
     severity: Severity = "error"
 
 
+class GridSpec(Frozen):
+    """How a list section is entered for many people at once (the unit's grid): one column
+    per value of `key` (a year), the cell holding `value`; the columns the rule asks for come
+    from the named check `columns` (e.g. appraisal_years: the years R8.1 requires)."""
+
+    key: str
+    value: str
+    columns: str
+
+
 class SectionSpec(Frozen):
     code: str
     step: int = Field(ge=1, le=12)
@@ -166,6 +177,20 @@ class SectionSpec(Frozen):
     require: tuple[RequireSpec, ...] = ()
     asserts: tuple[AssertSpec, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
+    grid: GridSpec | None = None
+
+    @model_validator(mode="after")
+    def _grid_fits(self) -> SectionSpec:
+        g = self.grid
+        if g is None:
+            return self
+        key, value = self.field(g.key), self.field(g.value)
+        if self.kind != "list" or key is None or key.kind != "year" or value is None:
+            raise ValueError(f"grid: {self.code} 须为列表栏目，key 为年份字段、value 为本节字段")
+        if g.columns not in GRID_COLUMNS or not any(c.name == g.columns for c in self.checks):
+            known = sorted(GRID_COLUMNS)
+            raise ValueError(f"grid.columns: {g.columns!r} 须为本节给出年份的检查之一：{known}")
+        return self
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -147,17 +147,29 @@ def _check_row(
             )  # fmt: skip
 
 
+def appraisal_years_due(facts: Mapping[str, Any], check: CheckSpec) -> range:
+    """R8.1: the years that need an appraisal: each year since the current title, at most
+    the last N (`params.years`) before the application's year. Also the unit's grid columns."""
+    year = facts["year"]
+    first = year - int(check.params.get("years", 5))
+    if facts["current_title_year"]:
+        first = max(first, facts["current_title_year"] + 1)
+    return range(first, year)
+
+
 def _appraisal_years(
     ctx: _Ctx, section: SectionSpec, rows: list[Any], check: CheckSpec
 ) -> list[str]:
     """R8.1: one appraisal for each year since the current title, at most the last N years."""
-    year = ctx.facts["year"]
-    span = int(check.params.get("years", 5))
-    first = year - span
-    if ctx.facts["current_title_year"]:
-        first = max(first, ctx.facts["current_title_year"] + 1)
     have = {record_facts(section, r).get("year") for r in rows}
-    return [check.message.format(year=y) for y in range(first, year) if y not in have]
+    due = appraisal_years_due(ctx.facts, check)
+    return [check.message.format(year=y) for y in due if y not in have]
+
+
+# The named checks whose result is a set of keys (years) a grid shows as its columns.
+KEY_COLUMNS: dict[str, Callable[[Mapping[str, Any], CheckSpec], range]] = {
+    "appraisal_years": appraisal_years_due,
+}
 
 
 def _kind_order(ctx: _Ctx, section: SectionSpec, rows: list[Any], check: CheckSpec) -> list[str]:

@@ -174,6 +174,14 @@ class Certificate(ServerModel, table=True):
     issued_at: datetime = Field(default_factory=utcnow)
 
 
+class CertificateSequence(ServerModel, table=True):
+    """The last certificate sequence number handed out per year (certificates.py)."""
+
+    __tablename__ = "certificate_sequence"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0
+
+
 # Sync (issue 6; the protocol is domain/sync.py) ----------------------------------------
 class SyncCounter(ServerModel, table=True):
     """One row: the last change number handed out. Every change takes the next one with

@@ -189,6 +189,7 @@ class ApplicationOut(Out):
     submitted_at: datetime | None
     rev: int
     return_items: list[ReturnItemOut]
+    certificate_number: str | None = None  # once issued (generated or typed by the office)
 
 
 class AuditOut(Out):

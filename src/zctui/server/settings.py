@@ -52,6 +52,16 @@ class ServerSettings(BaseSettings):
     argon2_time_cost: int = 2
     argon2_memory_cost: int = 19456
     argon2_parallelism: int = 1
+    # Certificate numbers the server makes when the office issues without typing one:
+    # {year} the application's year, {seq} its sequence within the year (certificates.py).
+    certificate_format: str = "冀职{year}{seq:06d}"
+
+    @field_validator("certificate_format")
+    @classmethod
+    def _format_makes_numbers(cls, value: str) -> str:
+        from zctui.server.certificates import check_format
+
+        return check_format(value)  # a bad format stops the server with what is wrong
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,5 +1,5 @@
 """One application open for editing: the in-memory copy the screens read, the checklist,
-and the saves, which run in order on a writer thread so typing never waits for the disk.
+and the saves, which run in order on a writer thread (store.writer) so typing never waits.
 
 Every change is applied to memory at once (the checklist and the screens see it), then
 queued; the writer commits each one (row + outbox) in its own transaction. `flush()` waits
@@ -8,8 +8,6 @@ until everything queued is on disk; a save that fails is kept and retried, never
 
 from __future__ import annotations
 
-import logging
-import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -26,8 +24,8 @@ from zctui.domain.facts import application_facts, record_facts
 from zctui.domain.models import LIST_TABLES, SINGLE_TABLES, Attachment, ListRow
 from zctui.store.blobs import BlobStore
 from zctui.store.repository import Store
+from zctui.store.writer import Writer
 
-log = logging.getLogger(__name__)
 EDITABLE_STATES = frozenset({"draft", "unit_returned"})
 
 
@@ -68,7 +66,7 @@ class AttachRefused(ValueError):
         self.verdict = verdict
 
 
-class EditSession:
+class EditSession(Writer):
     def __init__(
         self,
         store: Store,
@@ -79,20 +77,13 @@ class EditSession:
         on_saved: Callable[[], None] | None = None,  # after a save, or a failed try
         checker_factory: Callable[[], FileChecker] | None = None,  # checks attached files
     ) -> None:
-        self.store = store
+        super().__init__(store, on_saved=on_saved)
         self.catalog = catalog or load_catalog()
         self.forms = forms or load_forms()
         self.data: ApplicationData = store.load(application_id)
         self.blobs = BlobStore(blobs_dir_for(store.path))
-        self.on_saved = on_saved
-        self.failed: list[str] = []  # Chinese messages of saves that had to be retried
         self._checklist: Checklist | None = None
         self._facts: dict[str, Any] | None = None
-        self._queue: queue.Queue[Callable[[], object] | None] = queue.Queue()
-        self._pending = 0
-        self._idle = threading.Condition()
-        self._writer = threading.Thread(target=self._write_loop, name="zctui-writer", daemon=True)
-        self._writer.start()
         self._checker_factory = checker_factory
         self._checker: FileChecker | None = None
         self._checker_lock = threading.Lock()
@@ -336,73 +327,7 @@ class EditSession:
         self.data.files_changed()
         self._changed()
 
-    # ------------------------------------------------------------------ writing
-    def _enqueue(self, job: Callable[[], object]) -> None:
-        with self._idle:
-            self._pending += 1
-        self._queue.put(job)
-
-    def _write_loop(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            jobs = [job]
-            while len(jobs) < 500:  # what piled up meanwhile goes in the same transaction
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # close() after these
-                    break
-                jobs.append(more)
-            self._save(jobs)
-            with self._idle:
-                self._pending -= len(jobs)
-                if self._pending == 0:
-                    self._idle.notify_all()
-            if self.on_saved is not None:
-                self.on_saved()
-
-    def _save(self, jobs: list[Callable[[], object]]) -> None:
-        """All jobs in one transaction; if that fails, each on its own, retried until it is
-        saved (disk full, a locked file …): a save is never dropped."""
-        try:
-            with self.store.batch():
-                for job in jobs:
-                    job()
-            self.failed = []
-            return
-        except Exception:
-            log.exception("batched save failed; saving one by one")
-        for job in jobs:
-            delay = 0.05
-            while True:
-                try:
-                    job()
-                    break
-                except Exception as exc:
-                    log.exception("save failed, retrying")
-                    self.failed = [f"保存失败，正在重试：{exc}"]
-                    if self.on_saved is not None:  # let the screen say so
-                        self.on_saved()
-                    threading.Event().wait(delay)
-                    delay = min(delay * 2, 2.0)
-        self.failed = []
-
-    @property
-    def pending(self) -> int:
-        return self._pending
-
-    def flush(self, timeout: float | None = 10.0) -> bool:
-        """Wait until every queued change is on disk."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
     def close(self) -> None:
         if self._checker is not None:
             self._checker.close()
-        self.flush()
-        self._queue.put(None)
-        self._writer.join(timeout=5)
+        super().close()

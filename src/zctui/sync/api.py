@@ -120,6 +120,40 @@ class ServerApi:
         """R1.3: back to the default password, to be changed at the next login."""
         self.post(f"/users/{user_id}/reset-password")
 
+    # -- the title office (issue 7): its queue, results, certificates, publications ------
+    def office_queue(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Applications the city's units forwarded (all forwarded states when None)."""
+        params = {"state": state} if state else {}
+        return list(self.get("/applications", limit=500, **params))
+
+    def office_action(
+        self,
+        app_id: str,
+        action: str,
+        *,
+        reason: str | None = None,
+        certificate_number: str | None = None,
+    ) -> dict[str, Any]:
+        """accept, pass, reject (with `reason`), issue (the server makes the number when
+        `certificate_number` is None): the application as it now is."""
+        body = {
+            k: v
+            for k, v in (("reason", reason), ("certificate_number", certificate_number))
+            if v is not None
+        }
+        return dict(self.post(f"/applications/{app_id}/{action}", body))
+
+    def office_audit(self, app_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"/applications/{app_id}/audit"))
+
+    def publish(self, kind: str, title: str, body: str) -> dict[str, Any]:
+        """通知公告 (kind "announcement") or 政策文件 ("policy"); body in Markdown."""
+        return dict(self.post("/publications", {"kind": kind, "title": title, "body": body}))
+
+    def publications(self, kind: str) -> list[dict[str, Any]]:
+        path = "/public/announcements" if kind == "announcement" else "/public/policies"
+        return list(self.get(path, limit=200))
+
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore")  # a newer server may say more

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
@@ -14,7 +14,7 @@ from zctui.data.catalog import load_catalog
 from zctui.domain.checklist import Checklist, run_checklist
 from zctui.domain.masking import mask_id
 from zctui.domain.models import utcnow
-from zctui.server import access, changes, content
+from zctui.server import access, certificates, changes, content
 from zctui.server.deps import DB, FORBIDDEN, Caller, Me, Refused
 from zctui.server.models import Account, Application, Audit, Certificate, Unit
 from zctui.server.schemas import (
@@ -37,13 +37,31 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422)
 }
 NOT_FOUND = "找不到该申报，或您无权查看"
+TAKEN = "证书编号 {number} 已被使用：请核对后重新填写，或留空由系统生成"
 
 
-def _out(app: Application, owner: Account, viewer: Account) -> ApplicationOut:
+def _out(
+    app: Application, owner: Account, viewer: Account, certificate: str | None = None
+) -> ApplicationOut:
     ident = mask_id(owner.id_number) if viewer.role == "helpdesk" else owner.id_number
     return ApplicationOut.model_validate(
-        {**app.model_dump(), "name": owner.name, "id_number": ident}
+        {
+            **app.model_dump(),
+            "name": owner.name,
+            "id_number": ident,
+            "certificate_number": certificate,
+        }
     )
+
+
+def _certificates(db: DB, apps: list[Application]) -> dict[uuid.UUID, str]:
+    """The certificate numbers of those of `apps` that have one (one query)."""
+    issued = [a.id for a in apps if a.state == "certificate_issued"]
+    if not issued:
+        return {}
+    q = select(col(Certificate.application_id), col(Certificate.number))
+    rows = db.execute(q.where(col(Certificate.application_id).in_(issued)))
+    return {app_id: number for app_id, number in rows}
 
 
 def _visible(db: DB, c: Caller, app_id: uuid.UUID) -> tuple[Application, Account]:
@@ -69,7 +87,8 @@ def list_applications(
         a.id: a
         for a in db.scalars(select(Account).where(col(Account.id).in_({x.owner_id for x in apps})))
     }
-    return [_out(a, owners[a.owner_id], c.account) for a in apps]
+    numbers = _certificates(db, list(apps))
+    return [_out(a, owners[a.owner_id], c.account, numbers.get(a.id)) for a in apps]
 
 
 @router.post("", status_code=201, responses=ERRORS)
@@ -129,7 +148,7 @@ def _may_self_review(unit: Unit, body: ApplicationIn) -> bool:
 @router.get("/{app_id}", responses=ERRORS)
 def get_application(app_id: uuid.UUID, db: DB, c: Me) -> ApplicationOut:
     app, owner = _visible(db, c, app_id)
-    return _out(app, owner, c.account)
+    return _out(app, owner, c.account, _certificates(db, [app]).get(app.id))
 
 
 @router.get("/{app_id}/checklist", responses=ERRORS)
@@ -149,7 +168,12 @@ def audit_trail(app_id: uuid.UUID, db: DB, c: Me) -> list[AuditOut]:
 
 @router.post("/{app_id}/{action}", responses=ERRORS)
 def act(
-    app_id: uuid.UUID, action: Action, db: DB, c: Me, body: ActionIn | None = None
+    app_id: uuid.UUID,
+    action: Action,
+    request: Request,
+    db: DB,
+    c: Me,
+    body: ActionIn | None = None,
 ) -> ApplicationOut:
     body = body or ActionIn()
     me = c.account
@@ -179,10 +203,20 @@ def act(
         reason = reason or "；".join(f"{i.section}：{i.reason}" for i in body.items)
     elif action == "reject" and not reason:
         raise HTTPException(422, "评审不通过时请填写原因")
-    elif action == "issue":
-        number = (body.certificate_number or "").strip()
-        if not number:
-            raise HTTPException(422, "发放证书时请填写证书编号")
+    # A change number like every synced write, so clients pull the new state (and the lock).
+    # Taken before the certificate's sequence: the counter is the lock every writer takes first.
+    n = changes.next_change(db)
+    number: str | None = None
+    if action == "issue":
+        number = body.certificate_number  # stripped by the schema; None: the server makes one
+        if number is None:
+            fmt = request.app.state.settings.certificate_format
+            number = certificates.next_number(db, fmt, app.year)
+        elif db.scalars(
+            select(col(Certificate.id)).where(col(Certificate.number) == number)
+        ).first():
+            db.rollback()
+            raise HTTPException(409, TAKEN.format(number=number))
         db.add(
             Certificate(
                 number=number,
@@ -195,8 +229,6 @@ def act(
             )
         )
         detail["certificate_number"] = number
-    # A change number like every synced write, so clients pull the new state (and the lock).
-    n = changes.next_change(db)
     # Only if nobody moved it meanwhile: two admins clicking at once make one transition.
     moved = db.execute(
         update(Application)
@@ -223,9 +255,9 @@ def act(
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise HTTPException(409, "该证书编号已被使用，请核对后重新填写") from None
+        raise HTTPException(409, TAKEN.format(number=number)) from None
     db.refresh(app)
-    return _out(app, owner, me)
+    return _out(app, owner, me, number)
 
 
 def _missing(result: Checklist) -> Refused:
