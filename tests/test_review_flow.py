@@ -2,8 +2,9 @@
 and PostgreSQL: the applicant submits from a workspace; the unit admin's queue lists it;
 opening it locks it (R12.2: withdrawing is refused, edits synced afterwards come back
 `locked`); the admin returns it with reasons per item; the applicant's sync brings the
-reasons; the applicant fixes and resubmits; the admin approves; the audit trail shows
-every step. And the unit's accounts: opening one lets the unit enter that person's data."""
+reasons; the applicant fixes and resubmits; the admin approves; the title office accepts,
+passes and issues a certificate that the public lookup finds; the audit trail shows every
+step. And the unit's accounts: opening one lets the unit enter that person's data."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server_world import World, make_id, this_year
+from server_world import UNIT_A, World, make_id, this_year
 from sync_world import Workspace
 from zctui.data.forms import load_forms
 from zctui.demo import build_complete
@@ -35,7 +36,9 @@ def _state(ws: Workspace, app_id: uuid.UUID) -> Application:
     return row
 
 
-def test_r12_review_submit_open_return_fix_resubmit_approve(world: World, tmp_path: Path) -> None:
+def test_r12_submit_open_return_fix_resubmit_approve_certificate(
+    world: World, tmp_path: Path
+) -> None:
     me = world.ready("applicant_a")
     laptop = Workspace(tmp_path / "laptop" / "ws.sqlite3", world.client(), me)
     app = build_complete(laptop.store, BlobStore(tmp_path / "laptop" / "blobs"), this_year())
@@ -99,6 +102,20 @@ def test_r12_review_submit_open_return_fix_resubmit_approve(world: World, tmp_pa
     laptop.sync()
     assert _state(laptop, app.id).state == "unit_approved"
 
+    # The title office's half: accepted, passed, a certificate anyone can look up.
+    office = api_for(world, "office")
+    assert office.act(app.id, "accept").state == "office_review"
+    assert office.act(app.id, "pass").state == "approved"
+    issued = office.office_action(str(app.id), "issue", certificate_number="冀职证2026-0007")
+    assert issued["state"] == "certificate_issued"
+    found = world.client().post(
+        "/public/certificates/lookup", json={"number": "冀职证2026-0007", "name": "杨丰"}
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["name"] == "杨丰" and found.json()["unit_name"] == UNIT_A
+    laptop.sync()
+    assert _state(laptop, app.id).state == "certificate_issued"
+
     trail = [(a.event, a.from_state, a.to_state) for a in admin.audit(app.id)]
     assert trail[1:] == [
         ("workflow.submit", "draft", "submitted"),
@@ -107,6 +124,9 @@ def test_r12_review_submit_open_return_fix_resubmit_approve(world: World, tmp_pa
         ("workflow.submit", "unit_returned", "submitted"),
         ("workflow.open", "submitted", "unit_opened"),
         ("workflow.approve", "unit_opened", "unit_approved"),
+        ("workflow.accept", "unit_approved", "office_review"),
+        ("workflow.pass", "office_review", "approved"),
+        ("workflow.issue", "approved", "certificate_issued"),
     ]
     [returned_entry] = [a for a in admin.audit(app.id) if a.event == "workflow.return"]
     assert returned_entry.reason is not None and "手机号码不是本人的" in returned_entry.reason
