@@ -29,7 +29,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
 
-from zctui.commands import SectionCommands
+from zctui.commands import SectionCommands, UnitCommands
 from zctui.screens.help import HasHelp, HelpScreen
 from zctui.screens.loading import LoadingScreen
 from zctui.store.peek import peek_title
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from zctui.screens.main import MainScreen
     from zctui.store.repository import Store
     from zctui.store.session import EditSession, FileChecker
+    from zctui.sync.api import ServerApi
     from zctui.sync.engine import SyncReport
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def _main_screens(app: App[Any]) -> list[MainScreen]:
 class ZctuiApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "河北省职称申报"
-    COMMANDS = App.COMMANDS | {SectionCommands}
+    COMMANDS = App.COMMANDS | {SectionCommands, UnitCommands}
     BINDINGS = [
         Binding("f1", "help", "帮助", id="help"),
         Binding("ctrl+y", "sync", "同步", id="sync"),
@@ -98,12 +99,15 @@ class ZctuiApp(App[None]):
         connect: Connect | None = None,
         low_bandwidth: bool = False,
         application_id: uuid.UUID | None = None,
+        server_url: str | None = None,
     ) -> None:
         super().__init__()
         self.store_path = store_path
         self.auth = auth
         self.connect = connect  # token → the sync engine, once logged in
         self.syncer: Syncs | None = None
+        self.server_url = server_url
+        self.api: ServerApi | None = None  # the online-only REST calls, once logged in
         self.sync_text = "本地工作区（未连接服务器）" if auth is None else "未同步"
         self._last_sync = 0.0
         self._open_after_sync = False  # the first sync after login opens the workspace
@@ -203,6 +207,10 @@ class ZctuiApp(App[None]):
         if result is None:
             return
         self.role = result.role
+        if self.server_url is not None:
+            from zctui.sync.api import ServerApi
+
+            self.api = ServerApi(self.server_url, result.token)
         if self.connect is None:
             self.call_later(self.open_workspace)
             return
@@ -514,6 +522,9 @@ class ZctuiApp(App[None]):
         for screen in self.screen_stack:  # a unit's grid saves on a writer of its own
             if isinstance(screen, GridScreen):
                 screen.close_grid()
+        if self.api is not None:
+            self.api.close()
+            self.api = None
         if self.syncer is not None:
             self.syncer.close()
             self.syncer = None
@@ -542,6 +553,7 @@ def create_app(
     connect: Connect | None = None,
     low_bandwidth: bool = False,
     application_id: uuid.UUID | None = None,
+    server_url: str | None = None,
 ) -> ZctuiApp:
     """The factory tests and the CLI use."""
     return ZctuiApp(
@@ -550,4 +562,5 @@ def create_app(
         connect=connect,
         low_bandwidth=low_bandwidth,
         application_id=application_id,
+        server_url=server_url,
     )

@@ -76,7 +76,13 @@ def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
 
         auth = HttpAuthClient(settings.server_url)
         connect = connector(settings.server_url, settings.store_path)
-    tui = create_app(settings.store_path, auth=auth, connect=connect, low_bandwidth=low_bandwidth)
+    tui = create_app(
+        settings.store_path,
+        auth=auth,
+        connect=connect,
+        low_bandwidth=low_bandwidth,
+        server_url=settings.server_url or None,
+    )
     for sig in (signal.SIGHUP, signal.SIGTERM):  # save what is queued before going
         signal.signal(sig, lambda *_: tui.hang_up())
     tui.run()
