@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from zctui.domain.checklist import Checklist
 from zctui.domain.validators import check_mobile
 
 # Bounded paging: a huge offset is a 422, not a database overflow.
@@ -201,47 +200,6 @@ class AuditOut(Out):
     from_state: str | None
     to_state: str | None
     reason: str | None
-
-
-# -------------------------------------------------------------------- helpdesk
-class StepOut(Out):
-    number: int
-    title: str
-    rule: str
-
-
-class HelpdeskApplication(Out):
-    """One application in a lookup's results: its state and the step the person is on."""
-
-    id: uuid.UUID
-    year: int
-    state: State
-    unit_name: str | None
-    step: StepOut | None  # None: nothing missing
-    missing: int
-
-
-class HelpdeskPerson(Out):
-    account_id: uuid.UUID
-    name: str
-    id_number: str | None  # masked
-    phone: str | None  # masked
-    unit_name: str | None
-    applications: list[HelpdeskApplication]
-
-
-class LookupOut(Out):
-    people: list[HelpdeskPerson]
-    more: bool  # more people matched than are listed: ask for a longer query
-
-
-class HelpdeskView(Out):
-    """An application as the server has it, for the helpdesk: masked, with its checklist."""
-
-    application: ApplicationOut
-    mobile: str | None  # masked
-    step: StepOut | None
-    checklist: Checklist  # steps, sections, items with rule ids and the guide's words
 
 
 # -------------------------------------------------------------------- public

@@ -7,9 +7,12 @@ issuing a certificate). Kept free of Textual."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+
+from zctui.domain.lookups import CertificateInfo, HelpdeskView, LookupOut, Publication
 
 UNREACHABLE = "连接不上服务器（{url}），请检查网络后重试"
 UNEXPECTED = "服务器返回了无法识别的结果（HTTP {status}），请稍后重试"
@@ -65,3 +68,24 @@ class ServerApi:
 
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json=body)
+
+    # -- helpdesk and public reads (issue 8) ------------------------------------------
+    def helpdesk_lookup(self, query: str) -> LookupOut:
+        """People by full ID number, name or pinyin initials (helpdesk only; audited)."""
+        return LookupOut.model_validate(self.get("/helpdesk/people", q=query))
+
+    def helpdesk_application(self, app_id: uuid.UUID) -> HelpdeskView:
+        return HelpdeskView.model_validate(self.get(f"/helpdesk/applications/{app_id}"))
+
+    def announcements(self, offset: int = 0, limit: int = 50) -> list[Publication]:
+        rows = self.get("/public/announcements", offset=offset, limit=limit)
+        return [Publication.model_validate(r) for r in rows]
+
+    def policies(self, offset: int = 0, limit: int = 50) -> list[Publication]:
+        rows = self.get("/public/policies", offset=offset, limit=limit)
+        return [Publication.model_validate(r) for r in rows]
+
+    def certificate(self, number: str, name: str) -> CertificateInfo:
+        """证书查询 by number and name together; ApiError (404, in Chinese) when not found."""
+        body = self.post("/public/certificates/lookup", {"number": number, "name": name})
+        return CertificateInfo.model_validate(body)

@@ -15,19 +15,20 @@ from sqlmodel import col
 
 from zctui.data.base import pinyin_initials
 from zctui.domain.checklist import Checklist, run_checklist
-from zctui.domain.masking import mask_id, mask_phone
-from zctui.domain.validators import check_id_number, id_clean
-from zctui.server import access, content
-from zctui.server.deps import DB, Caller, role
-from zctui.server.models import SECTION_TABLES, Account, Application, Unit
-from zctui.server.routers.applications import ERRORS, NOT_FOUND, _out
-from zctui.server.schemas import (
+from zctui.domain.lookups import (
+    AppSummary,
     HelpdeskApplication,
     HelpdeskPerson,
     HelpdeskView,
     LookupOut,
     StepOut,
 )
+from zctui.domain.masking import mask_id, mask_phone
+from zctui.domain.validators import check_id_number, id_clean
+from zctui.server import access, content
+from zctui.server.deps import DB, Caller, role
+from zctui.server.models import SECTION_TABLES, Account, Application, Unit
+from zctui.server.routers.applications import ERRORS, NOT_FOUND, _out
 from zctui.server.security import audit
 
 router = APIRouter(prefix="/helpdesk", tags=["helpdesk"])
@@ -128,7 +129,7 @@ def _person(db: DB, viewer: Account, account: Account) -> HelpdeskPerson:
             HelpdeskApplication(
                 id=app.id,
                 year=app.year,
-                state=app.state,  # type: ignore[arg-type]
+                state=app.state,
                 unit_name=app.unit_name,
                 step=_step(checklist),
                 missing=len(checklist.errors),
@@ -168,7 +169,7 @@ def view(app_id: uuid.UUID, db: DB, c: Helpdesk) -> HelpdeskView:
     )
     db.commit()
     return HelpdeskView(
-        application=_out(app, owner, c.account),
+        application=AppSummary.model_validate(_out(app, owner, c.account).model_dump()),
         mobile=mask_phone(mobile),
         step=_step(checklist),
         checklist=checklist,
