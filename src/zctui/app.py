@@ -64,6 +64,8 @@ class ZctuiApp(App[None]):
         Binding("f1", "help", "帮助", id="help"),
         Binding("ctrl+y", "sync", "同步", id="sync"),
         Binding("f7", "sync_issues", "被拒修改", id="sync-issues", show=False),
+        Binding("f3", "guide", "操作指南", id="guide"),
+        Binding("f4", "public", "公告·政策·证书", id="public"),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
         # Focus moves as Tab arrives, before the next key is dispatched: over a slow link keys
         # come in bursts, and "甲<Tab>乙" must put 乙 in the next field (Textual's own Tab
@@ -242,6 +244,8 @@ class ZctuiApp(App[None]):
         """Sync keys only where there is a server to sync with (hidden in the footer else)."""
         if action in ("sync", "sync_issues"):
             return self.connect is not None
+        if action == "public":
+            return hasattr(self.auth, "public_api")
         return True
 
     def action_sync(self) -> None:
@@ -387,6 +391,33 @@ class ZctuiApp(App[None]):
         if topic is None:
             topic = ("河北省职称申报", "R1–R12", "F2 跳到下一缺项，Ctrl+P 打开命令面板。", "")
         self.push_screen(HelpScreen(*topic))
+
+    # ------------------------------------------------------------------ guide, public pages
+    def action_guide(self) -> None:
+        """F3: the guide at the step on screen; from an application, a step opens there."""
+        from zctui.screens.guide import GuideScreen
+
+        mains = _main_screens(self)
+        main = mains[-1] if mains and self.screen is mains[-1] else None
+        step = None
+        if main is not None:
+            kind, key = main.current
+            step = int(key) if kind == "step" else main.session.forms.section(key).step
+
+        def jump(target: tuple[str, str] | None) -> None:
+            if target is not None and main is not None:
+                main.open_target(target)
+
+        self.push_screen(GuideScreen(can_jump=main is not None, step=step), jump)
+
+    def action_public(self) -> None:
+        """F4: 通知公告, 政策文件, 证书查询 from the server (before login too)."""
+        from zctui.screens.public import PublicScreen
+
+        make = getattr(self.auth, "public_api", None)
+        if make is None:
+            return
+        self.push_screen(PublicScreen(make()))
 
     # ------------------------------------------------------------------ slow links
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
