@@ -4,7 +4,9 @@ own words under its own step (checked when loaded), and `zctui guide` printing t
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,16 +44,16 @@ def test_r2_7_instructions_hold_every_step_and_say_what_they_are() -> None:
     assert "填报说明" in md and all(h in md for h in HEADINGS)
 
 
-def _copy_with(tmp_path: Path, edit: object) -> Path:
+def _copy_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
     shutil.copy(DATA_DIR / "guide.txt", tmp_path / "guide.txt")
     raw = yaml.safe_load((DATA_DIR / "guide_steps.yaml").read_text(encoding="utf-8"))
-    edit(raw)  # type: ignore[operator]
+    edit(raw)
     (tmp_path / "guide_steps.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
     return tmp_path
 
 
 def test_a_paraphrase_is_refused_naming_the_place(tmp_path: Path) -> None:
-    def paraphrase(raw: dict) -> None:  # type: ignore[type-arg]
+    def paraphrase(raw: dict[str, Any]) -> None:
         raw["steps"][4]["text"][0] = "1. 申报人员依次上传PDF材料，前4项必填。"
 
     with pytest.raises(CatalogError, match=r"steps\[4\]\.text\[0\].*原文"):
@@ -59,7 +61,7 @@ def test_a_paraphrase_is_refused_naming_the_place(tmp_path: Path) -> None:
 
 
 def test_a_quote_under_the_wrong_step_is_refused(tmp_path: Path) -> None:
-    def misplace(raw: dict) -> None:  # type: ignore[type-arg]
+    def misplace(raw: dict[str, Any]) -> None:
         raw["steps"][3]["text"].append(raw["steps"][2]["text"][0])
 
     with pytest.raises(CatalogError, match=r"steps\[3\]\.text\[\d+\].*第四步"):
@@ -67,7 +69,7 @@ def test_a_quote_under_the_wrong_step_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_missing_step_is_refused(tmp_path: Path) -> None:
-    def drop(raw: dict) -> None:  # type: ignore[type-arg]
+    def drop(raw: dict[str, Any]) -> None:
         del raw["steps"][6]
 
     with pytest.raises(CatalogError, match="第1到第12步"):

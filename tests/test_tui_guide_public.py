@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, OptionList, Static, TabbedContent
 
 from server_world import World, complete_application
-from zctui.app import create_app
+from zctui.app import ZctuiApp, create_app
 from zctui.demo import build_demo
 from zctui.screens.guide import GuideScreen
 from zctui.screens.login import LoginScreen
@@ -34,6 +34,12 @@ async def _settled(pilot: Pilot[None], group: str | None = None) -> None:
                 await w.wait()
 
 
+def _guide(app: ZctuiApp) -> GuideScreen:
+    screen = app.screen
+    assert isinstance(screen, GuideScreen), screen
+    return screen
+
+
 async def test_guide_twelve_steps_and_jump_to_a_section(tmp_path: Path) -> None:
     path = tmp_path / "ws.sqlite3"
     _, half = build_demo(path, year=2026)
@@ -44,8 +50,8 @@ async def test_guide_twelve_steps_and_jump_to_a_section(tmp_path: Path) -> None:
         await main._open_and_focus(("section", "education"))
         await pilot.press("f3")
         await _settled(pilot)
-        guide = app.screen
-        assert isinstance(guide, GuideScreen) and guide.can_jump
+        guide = _guide(app)
+        assert guide.can_jump
         steps = guide.query_one("#guide-steps", OptionList)
         prompts = [str(steps.get_option_at_index(i).prompt) for i in range(steps.option_count)]
         assert len(prompts) == 13 and prompts[0] == "第一步：登录"
@@ -59,26 +65,26 @@ async def test_guide_twelve_steps_and_jump_to_a_section(tmp_path: Path) -> None:
         assert "1—4为必填项" in text.source
         await pilot.press("enter")
         await _settled(pilot)
-        assert app.screen is main and main.current == ("section", "materials")
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.current == ("section", "materials")
 
         # A section's link in the step's text opens that section.
         await pilot.press("f3")
         await _settled(pilot)
-        guide = app.screen
-        assert isinstance(guide, GuideScreen)
+        guide = _guide(app)
         guide.query_one("#guide-steps", OptionList).highlighted = 9  # 第十步 论文论著
         await pilot.pause()
         md = guide.query_one("#guide-text", Markdown)
         assert "[论著](zctui-section:monograph)" in md.source
         md.post_message(Markdown.LinkClicked(md, "zctui-section:monograph"))
         await _settled(pilot)
-        assert app.screen is main and main.current == ("section", "monograph")
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.current == ("section", "monograph")
 
         # R2.7: the 填报说明 is readable here, and says what it is.
         await pilot.press("f3")
         await _settled(pilot)
-        guide = app.screen
-        assert isinstance(guide, GuideScreen)
+        guide = _guide(app)
         guide.query_one("#guide-steps", OptionList).highlighted = 12
         await pilot.pause()
         source = guide.query_one("#guide-text", Markdown).source

@@ -120,7 +120,7 @@ async def test_r3_1_helpdesk_lookup_shows_masked_fields_step_and_missing_items(
         assert desk.screen is screen
         assert [i.id for i in screen.query(Input)] == ["query"]  # the search box alone
         assert not screen.query(Button)
-        ids = {b.id for b in screen.BINDINGS if not isinstance(b, tuple)}  # type: ignore[union-attr]
+        ids = {b.id for b in screen.BINDINGS if not isinstance(b, tuple)}
         assert ids == {"helpdesk-search", "helpdesk-results", "helpdesk-missing"}
 
     with Session(world.engine) as db:
@@ -131,7 +131,10 @@ async def test_r3_1_helpdesk_lookup_shows_masked_fields_step_and_missing_items(
             col(Audit.actor_role) == "helpdesk").order_by(col(Audit.id)))]  # fmt: skip
     # Two lookups and the views they opened, audited; nothing else done as the helpdesk.
     assert [e for e in events if e not in ("login.ok", "password.changed")] == [
-        "helpdesk.lookup", "helpdesk.view", "helpdesk.lookup", "helpdesk.view"
+        "helpdesk.lookup",
+        "helpdesk.view",
+        "helpdesk.lookup",
+        "helpdesk.view",
     ]
 
 

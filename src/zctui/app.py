@@ -64,7 +64,7 @@ class ZctuiApp(App[None]):
         Binding("f1", "help", "帮助", id="help"),
         Binding("ctrl+y", "sync", "同步", id="sync"),
         Binding("f7", "sync_issues", "被拒修改", id="sync-issues", show=False),
-        Binding("f3", "guide", "操作指南", id="guide"),
+        Binding("f3", "guide", "操作指南", id="guide", show=False),
         Binding("f4", "public", "公告·政策·证书", id="public"),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
         # Focus moves as Tab arrives, before the next key is dispatched: over a slow link keys

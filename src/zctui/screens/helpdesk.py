@@ -198,7 +198,8 @@ class HelpdeskScreen(Screen[None]):
         self.query_one("#app-head", Static).update("\n".join(self.head_lines(view)))
         step = view.step
         self.query_one("#app-step", Static).update(
-            f"正在第{step.number}步：{step.title}（{step.rule}），还缺 {len(view.checklist.errors)} 项"
+            f"正在第{step.number}步：{step.title}（{step.rule}），"
+            f"还缺 {len(view.checklist.errors)} 项"
             if step
             else "没有缺项：可以在第12步提交审核"
         )
@@ -239,7 +240,9 @@ class HelpdeskScreen(Screen[None]):
         for s in view.checklist.steps:
             missing = sum(sec.missing for sec in s.sections)
             extra = f"（缺 {missing} 项）" if missing else ""
-            out.append(f"  {MARK[s.status]} 第{s.number}步 {s.title}  {STATUS_LABEL[s.status]}{extra}")
+            out.append(
+                f"  {MARK[s.status]} 第{s.number}步 {s.title}  {STATUS_LABEL[s.status]}{extra}"
+            )
         return out
 
     @on(OptionList.OptionHighlighted, "#missing")

@@ -36,8 +36,7 @@ Helpdesk = Annotated[Caller, Depends(role("helpdesk"))]
 PEOPLE_MAX = 20  # a lookup lists at most this many: a longer query narrows it
 
 PARTIAL_ID = (
-    "请输入完整的身份证号（18位），或姓名、姓名拼音首字母；"
-    "为保护个人信息，不能按部分身份证号查找"
+    "请输入完整的身份证号（18位），或姓名、姓名拼音首字母；为保护个人信息，不能按部分身份证号查找"
 )
 TOO_SHORT = "拼音首字母至少输入2个（如 yf 查找“杨丰”），或输入姓名、完整的身份证号"
 UNREADABLE = "请输入完整的身份证号、姓名或姓名拼音首字母（如 yf），不要夹杂其他符号"
@@ -67,9 +66,7 @@ def _step(checklist: Checklist) -> StepOut | None:
 
 
 @router.get("/people", responses=ERRORS)
-def lookup(
-    db: DB, c: Helpdesk, q: Annotated[str, Query(min_length=1, max_length=40)]
-) -> LookupOut:
+def lookup(db: DB, c: Helpdesk, q: Annotated[str, Query(min_length=1, max_length=40)]) -> LookupOut:
     """People with an applicant account, by full ID number, by name (or its beginning: the
     surname), or by the name's pinyin initials (`yf` → 杨丰)."""
     q = q.strip()
@@ -149,7 +146,9 @@ def _person(db: DB, viewer: Account, account: Account) -> HelpdeskPerson:
 def view(app_id: uuid.UUID, db: DB, c: Helpdesk) -> HelpdeskView:
     """The application, masked, with its checklist (each missing item with its rule id and
     the guide's words) and the step the person is on."""
-    app = db.scalars(access.applications(db, c.account).where(col(Application.id) == app_id)).first()
+    app = db.scalars(
+        access.applications(db, c.account).where(col(Application.id) == app_id)
+    ).first()
     if app is None:
         raise HTTPException(404, NOT_FOUND)
     owner = db.get(Account, app.owner_id)
