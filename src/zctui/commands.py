@@ -49,6 +49,7 @@ class SectionCommands(Provider):
 
         for kind, (_, title) in KINDS.items():
             out.append((title, partial(main.export, kind), "保存为 PDF 文件，可打印或交给单位"))
+        out.append(("操作指南 (F3)", partial(main.app.run_action, "guide"), "十二个步骤的指南原文"))
         out.append(("帮助 (F1)", partial(main.app.run_action, "help"), "当前项目的指南原文和规则"))
         return out
 

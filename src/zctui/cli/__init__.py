@@ -200,6 +200,7 @@ def _matches(app_row: Any, key: str, store: Any) -> bool:
 from zctui.cli.admin import admin_app  # noqa: E402
 from zctui.cli.export import export_app  # noqa: E402
 from zctui.cli.files import blobs_app, files_app  # noqa: E402
+from zctui.cli.guide import guide  # noqa: E402
 from zctui.cli.imports import import_command  # noqa: E402
 from zctui.cli.serve import serve  # noqa: E402
 from zctui.cli.sync import sync  # noqa: E402
@@ -211,6 +212,7 @@ app.add_typer(admin_app)
 app.command("serve")(serve)
 app.command("sync")(sync)
 app.command("import")(import_command)
+app.command("guide")(guide)
 
 
 def main() -> None:

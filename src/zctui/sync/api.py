@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from zctui.domain.lookups import CertificateInfo, HelpdeskView, LookupOut, Publication
+
 UNREACHABLE = "连接不上服务器（{url}），请检查网络后重试"
 PAGE = 500  # the most rows the server sends in one answer
 UNEXPECTED = "服务器返回了无法识别的结果（HTTP {status}），请稍后重试"
@@ -153,6 +155,27 @@ class ServerApi:
     def publications(self, kind: str) -> list[dict[str, Any]]:
         path = "/public/announcements" if kind == "announcement" else "/public/policies"
         return list(self.get(path, limit=200))
+
+    # -- helpdesk and public reads (issue 8) ------------------------------------------
+    def helpdesk_lookup(self, query: str) -> LookupOut:
+        """People by full ID number, name or pinyin initials (helpdesk only; audited)."""
+        return LookupOut.model_validate(self.get("/helpdesk/people", q=query))
+
+    def helpdesk_application(self, app_id: uuid.UUID) -> HelpdeskView:
+        return HelpdeskView.model_validate(self.get(f"/helpdesk/applications/{app_id}"))
+
+    def announcements(self, offset: int = 0, limit: int = 50) -> list[Publication]:
+        rows = self.get("/public/announcements", offset=offset, limit=limit)
+        return [Publication.model_validate(r) for r in rows]
+
+    def policies(self, offset: int = 0, limit: int = 50) -> list[Publication]:
+        rows = self.get("/public/policies", offset=offset, limit=limit)
+        return [Publication.model_validate(r) for r in rows]
+
+    def certificate(self, number: str, name: str) -> CertificateInfo:
+        """证书查询 by number and name together; ApiError (404, in Chinese) when not found."""
+        body = self.post("/public/certificates/lookup", {"number": number, "name": name})
+        return CertificateInfo.model_validate(body)
 
 
 class _Answer(BaseModel):
