@@ -12,12 +12,12 @@ nothing else: punctuation must match exactly (the guide mixes half- and full-wid
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from zctui.data.base import DATA_DIR
 from zctui.data.forms import Forms, load_forms
+from zctui.data.guide import normalise
 
 GUIDE = DATA_DIR / "guide.txt"
 
@@ -25,10 +25,6 @@ GUIDE = DATA_DIR / "guide.txt"
 class Quoting(Protocol):
     @property
     def guide(self) -> str: ...
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", "", text.replace("**", ""))
 
 
 def guide_texts(forms: Forms) -> Iterator[tuple[str, str]]:

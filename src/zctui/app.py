@@ -29,7 +29,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
 
-from zctui.commands import SectionCommands
+from zctui.commands import SectionCommands, UnitCommands
 from zctui.screens.help import HasHelp, HelpScreen
 from zctui.screens.loading import LoadingScreen
 from zctui.store.peek import peek_title
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from zctui.screens.main import MainScreen
     from zctui.store.repository import Store
     from zctui.store.session import EditSession, FileChecker
+    from zctui.sync.api import ServerApi
     from zctui.sync.engine import SyncReport
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,16 @@ def _applicants_screen(app: ZctuiApp) -> Screen[Any]:
 #: and for now office and helpdesk) opens the workspace: its application, a new one, or the
 #: applicants table when it holds several. The integrator adds the office and helpdesk
 #: screens here.
+def _office_screen(app: ZctuiApp) -> Screen[Any]:
+    from zctui.screens.office import OfficeScreen
+
+    assert app.api is not None
+    return OfficeScreen(app.api)
+
+
 START_SCREENS: dict[str, Callable[[ZctuiApp], Screen[Any]]] = {
     "unit_admin": _applicants_screen,
+    "office": _office_screen,
 }
 
 
@@ -77,11 +86,13 @@ def _main_screens(app: App[Any]) -> list[MainScreen]:
 class ZctuiApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "河北省职称申报"
-    COMMANDS = App.COMMANDS | {SectionCommands}
+    COMMANDS = App.COMMANDS | {SectionCommands, UnitCommands}
     BINDINGS = [
         Binding("f1", "help", "帮助", id="help"),
         Binding("ctrl+y", "sync", "同步", id="sync"),
         Binding("f7", "sync_issues", "被拒修改", id="sync-issues", show=False),
+        Binding("f3", "guide", "操作指南", id="guide", show=False),
+        Binding("f4", "public", "公告·政策·证书", id="public"),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
         # Focus moves as Tab arrives, before the next key is dispatched: over a slow link keys
         # come in bursts, and "甲<Tab>乙" must put 乙 in the next field (Textual's own Tab
@@ -98,12 +109,15 @@ class ZctuiApp(App[None]):
         connect: Connect | None = None,
         low_bandwidth: bool = False,
         application_id: uuid.UUID | None = None,
+        server_url: str | None = None,
     ) -> None:
         super().__init__()
         self.store_path = store_path
         self.auth = auth
         self.connect = connect  # token → the sync engine, once logged in
         self.syncer: Syncs | None = None
+        self.server_url = server_url
+        self.api: ServerApi | None = None  # the online-only REST calls, once logged in
         self.sync_text = "本地工作区（未连接服务器）" if auth is None else "未同步"
         self._last_sync = 0.0
         self._open_after_sync = False  # the first sync after login opens the workspace
@@ -203,6 +217,16 @@ class ZctuiApp(App[None]):
         if result is None:
             return
         self.role = result.role
+        if result.role == "helpdesk" and self.server_url is not None:
+            # Read-only by role: the server's view of a person, nothing to sync.
+            from zctui.screens.helpdesk import helpdesk_screen
+
+            self.push_screen(helpdesk_screen(self.server_url, result.token, result.name))
+            return
+        if self.server_url is not None:
+            from zctui.sync.api import ServerApi
+
+            self.api = ServerApi(self.server_url, result.token)
         if self.connect is None:
             self.call_later(self.open_workspace)
             return
@@ -248,6 +272,25 @@ class ZctuiApp(App[None]):
         session = EditSession(self.store, app_id, on_saved=self._saved, checker_factory=new_checker)
         self._show_application(session, back=back)
 
+    @work(exclusive=True, group="office-open", exit_on_error=False)
+    async def on_office_screen_open(self, event: Any) -> None:
+        """The office opens a forwarded application: sync for its latest rows, then show it
+        in full (read-only: the office never edits an application's content)."""
+        app_id = uuid.UUID(str(event.app_id))
+        worker = self.sync_now()
+        if worker is not None:
+            with contextlib.suppress(Exception):  # failures show in the status line
+                await worker.wait()
+        if self.store is None or self.store.get("application", app_id) is None:
+            self.notify(
+                "本机还没有这份申报的内容：同步没有完成（见状态栏），"
+                "请联网后按 Ctrl+Y 同步再打开。",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        self.open_application(app_id, back=True)
+
     def _show_application(self, session: EditSession, *, back: bool = False) -> Any:
         from zctui.screens.main import MainScreen
 
@@ -279,7 +322,9 @@ class ZctuiApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Sync keys only where there is a server to sync with (hidden in the footer else)."""
         if action in ("sync", "sync_issues"):
-            return self.connect is not None
+            return self.connect is not None and self.role != "helpdesk"
+        if action == "public":
+            return hasattr(self.auth, "public_api")
         return True
 
     def action_sync(self) -> None:
@@ -431,6 +476,33 @@ class ZctuiApp(App[None]):
             topic = ("河北省职称申报", "R1–R12", "F2 跳到下一缺项，Ctrl+P 打开命令面板。", "")
         self.push_screen(HelpScreen(*topic))
 
+    # ------------------------------------------------------------------ guide, public pages
+    def action_guide(self) -> None:
+        """F3: the guide at the step on screen; from an application, a step opens there."""
+        from zctui.screens.guide import GuideScreen
+
+        mains = _main_screens(self)
+        main = mains[-1] if mains and self.screen is mains[-1] else None
+        step = None
+        if main is not None:
+            kind, key = main.current
+            step = int(key) if kind == "step" else main.session.forms.section(key).step
+
+        def jump(target: tuple[str, str] | None) -> None:
+            if target is not None and main is not None:
+                main.open_target(target)
+
+        self.push_screen(GuideScreen(can_jump=main is not None, step=step), jump)
+
+    def action_public(self) -> None:
+        """F4: 通知公告, 政策文件, 证书查询 from the server (before login too)."""
+        from zctui.screens.public import PublicScreen
+
+        make = getattr(self.auth, "public_api", None)
+        if make is None:
+            return
+        self.push_screen(PublicScreen(make()))
+
     # ------------------------------------------------------------------ slow links
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Low-bandwidth mode: a blinking cursor repaints twice a second; keep it still."""
@@ -514,6 +586,9 @@ class ZctuiApp(App[None]):
         for screen in self.screen_stack:  # a unit's grid saves on a writer of its own
             if isinstance(screen, GridScreen):
                 screen.close_grid()
+        if self.api is not None:
+            self.api.close()
+            self.api = None
         if self.syncer is not None:
             self.syncer.close()
             self.syncer = None
@@ -542,6 +617,7 @@ def create_app(
     connect: Connect | None = None,
     low_bandwidth: bool = False,
     application_id: uuid.UUID | None = None,
+    server_url: str | None = None,
 ) -> ZctuiApp:
     """The factory tests and the CLI use."""
     return ZctuiApp(
@@ -550,4 +626,5 @@ def create_app(
         connect=connect,
         low_bandwidth=low_bandwidth,
         application_id=application_id,
+        server_url=server_url,
     )

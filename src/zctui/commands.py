@@ -49,6 +49,7 @@ class SectionCommands(Provider):
 
         for kind, (_, title) in KINDS.items():
             out.append((title, partial(main.export, kind), "保存为 PDF 文件，可打印或交给单位"))
+        out.append(("操作指南 (F3)", partial(main.app.run_action, "guide"), "十二个步骤的指南原文"))
         out.append(("帮助 (F1)", partial(main.app.run_action, "help"), "当前项目的指南原文和规则"))
         return out
 
@@ -67,3 +68,21 @@ class SectionCommands(Provider):
                 score = max(score, 0.9)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+class UnitCommands(SectionCommands):
+    """A unit admin's screens, on any screen once logged in to a server: the review queue
+    (R12) and the unit's accounts (R1.3). Found like the sections (pinyin: shlb)."""
+
+    def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        api = getattr(app, "api", None)
+        if api is None or getattr(app, "role", None) != "unit_admin":
+            return []
+        from zctui.screens.review_queue import ReviewQueueScreen
+        from zctui.screens.unit_accounts import UnitAccountsScreen
+
+        return [
+            ("审核列表", lambda: app.push_screen(ReviewQueueScreen(api)), "R12 单位审核"),
+            ("本单位帐号", lambda: app.push_screen(UnitAccountsScreen(api)), "开通帐号、重置密码"),
+        ]

@@ -88,7 +88,13 @@ def run_tui(settings: Settings, low_bandwidth: bool | None) -> bool:
 
         auth = HttpAuthClient(settings.server_url)
         connect = connector(settings.server_url, settings.store_path)
-    tui = create_app(settings.store_path, auth=auth, connect=connect, low_bandwidth=low_bandwidth)
+    tui = create_app(
+        settings.store_path,
+        auth=auth,
+        connect=connect,
+        low_bandwidth=low_bandwidth,
+        server_url=settings.server_url or None,
+    )
     hung_up: list[int] = []
 
     def hang_up(sig: int, _frame: object) -> None:  # save what is queued before going
@@ -234,6 +240,7 @@ def _matches(app_row: Any, key: str, store: Any) -> bool:
 from zctui.cli.admin import admin_app  # noqa: E402
 from zctui.cli.export import export_app  # noqa: E402
 from zctui.cli.files import blobs_app, files_app  # noqa: E402
+from zctui.cli.guide import guide  # noqa: E402
 from zctui.cli.imports import import_command  # noqa: E402
 from zctui.cli.serve import serve  # noqa: E402
 from zctui.cli.sync import sync  # noqa: E402
@@ -247,6 +254,7 @@ app.command("serve")(serve)
 app.command("sync")(sync)
 app.command("web")(web)
 app.command("import")(import_command)
+app.command("guide")(guide)
 
 
 def main() -> None:

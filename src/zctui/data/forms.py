@@ -92,6 +92,10 @@ class FieldSpec(Searchable):
     help: str = Field(min_length=1)  # what to enter, in our words, with an example
     guide: str = ""  # the guide's own words about this field, quoted exactly, where it has any
 
+    def topic(self) -> tuple[str, str, str, str]:
+        """F1's (label, rule, help, guide)."""
+        return (self.label, self.rule, self.help, self.guide)
+
     @model_validator(mode="after")
     def _source_fits_kind(self) -> FieldSpec:
         if self.kind == "select":
@@ -113,6 +117,10 @@ class SlotSpec(Searchable):
     rule: str
     help: str = Field(min_length=1)
     guide: str = ""
+
+    def topic(self) -> tuple[str, str, str, str]:
+        """F1's (label, rule, help, guide)."""
+        return (self.label, self.rule, self.help, self.guide)
 
 
 class RequireSpec(Frozen):
@@ -215,6 +223,17 @@ class Forms(Frozen):
 
     def by_table(self, table: str) -> SectionSpec | None:
         return next((s for s in self.sections if s.table == table and s.kind != "slots"), None)
+
+    def help_topic(
+        self, section: str, field: str | None = None, slot: str | None = None
+    ) -> tuple[str, str, str, str]:
+        """What F1 shows for a field, a slot or a section: (label, rule, help, guide). The
+        form's widgets and the helpdesk read it here, so both show the same words."""
+        sec = self.section(section)
+        spec = (sec.field(field) if field else None) or (sec.slot(slot) if slot else None)
+        if spec is not None:
+            return spec.topic()
+        return (sec.title, sec.rule, "", sec.guide)
 
 
 def _check_conditions(forms: Forms, name: str) -> None:

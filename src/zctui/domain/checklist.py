@@ -91,6 +91,11 @@ class Checklist(BaseModel):
     def section(self, code: str) -> SectionResult:
         return next(s for s in self.sections if s.code == code)
 
+    @property
+    def current_step(self) -> StepResult | None:
+        """The step a person is on: the first with something missing (None: all done)."""
+        return next((s for s in self.steps if s.status == "incomplete"), None)
+
 
 class _Ctx:
     def __init__(self, data: ApplicationData, catalog: Catalog, forms: Forms) -> None:

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -65,6 +65,9 @@ class Application(SyncColumns, table=True):
     title: str | None = None
     method: str | None = None
     review_mode: str | None = None
+    # R12: the unit's reasons when it returned the application, item by item ({section,
+    # field, reason}); set by the server, pulled by sync, cleared at the next submission.
+    return_items: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
 
     @property
     def application_id(self) -> uuid.UUID:

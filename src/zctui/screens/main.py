@@ -25,6 +25,7 @@ from zctui.store.session import EditSession
 from zctui.widgets.bindings_footer import BindingsFooter
 from zctui.widgets.checklist_sidebar import ChecklistSidebar, Target
 from zctui.widgets.field_row import FieldRow
+from zctui.widgets.return_reasons import ReturnReasons
 from zctui.widgets.save_state import SaveState
 
 LOGIN_NOTE = "本地工作区无需登录。连接服务器后，用身份证号和密码登录；首次登录须修改默认密码。"
@@ -73,15 +74,22 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="职")
+        yield ReturnReasons(markup=False, classes="-empty")
         with Horizontal():
             with Vertical(id="side"):
                 yield ChecklistSidebar(self.session.checklist, id="sidebar")
                 yield SaveState()
             yield ContentSwitcher(id="content")
+            yield from self.compose_aside()
         yield BindingsFooter()
+
+    def compose_aside(self) -> ComposeResult:
+        """A panel right of the form (the unit's review adds its marks there)."""
+        yield from ()
 
     async def on_mount(self) -> None:
         self.refresh_header()
+        self.refresh_reasons()
         first = "settings" if self.session.data.application.category is None else "basic"
         pane = await self.show(("section", first))
         self._focus_first(pane)
@@ -303,7 +311,12 @@ class MainScreen(Screen[None]):
 
     def refresh_checklist(self) -> None:
         self.query_one(ChecklistSidebar).show(self.session.checklist)
+        self.refresh_reasons()
         self.refresh_header()
+
+    def refresh_reasons(self) -> None:
+        app = self.session.data.application
+        self.query_one(ReturnReasons).show(self.session.forms, app.state, app.return_items)
 
     @on(SubmitPane.Submitted)
     @on(SubmitPane.Cleared)

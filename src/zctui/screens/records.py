@@ -135,7 +135,9 @@ class RecordList(Vertical):
         yield Static("a 添加 · 回车 编辑 · d 删除 · Ctrl+↑↓ 排序", classes="hint")
 
     def on_mount(self) -> None:
-        self.reload()
+        # A rebuild (a sync reloaded the session) can remove a pane still being built ahead.
+        if self.query(DataTable):
+            self.reload()
 
     def reload(self, select: uuid.UUID | None = None) -> None:
         table = self.query_one(DataTable)

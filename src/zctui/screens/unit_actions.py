@@ -53,6 +53,18 @@ def _overview(screen: ApplicantsScreen) -> None:
     screen.app.push_screen(OverviewExportScreen(screen.store), done)
 
 
+def _review(screen: ApplicantsScreen) -> None:
+    from zctui.screens.review_queue import ReviewQueueScreen
+
+    screen.app.push_screen(ReviewQueueScreen(screen.app.api), lambda _: screen.reload())  # type: ignore[attr-defined]
+
+
+def _accounts(screen: ApplicantsScreen) -> None:
+    from zctui.screens.unit_accounts import UnitAccountsScreen
+
+    screen.app.push_screen(UnitAccountsScreen(screen.app.api))  # type: ignore[attr-defined]
+
+
 def _reload_open_session(screen: ApplicantsScreen) -> None:
     session = getattr(screen.app, "session", None)
     if session is not None:
@@ -66,6 +78,14 @@ LOCAL_ACTIONS = [
 ]
 
 
+SERVER_ACTIONS = [
+    TableAction("applicants-review", "f2", "审核列表", _review),
+    TableAction("applicants-accounts", "ctrl+t", "本单位帐号", _accounts),
+]
+
+
 def unit_actions(app: Any) -> list[TableAction]:
-    """The table's keys for a unit administrator (those that need the server only with one)."""
-    return list(LOCAL_ACTIONS)
+    """The table's keys for a unit administrator; review and accounts only when logged in to
+    a server (they are the server's)."""
+    online = getattr(app, "api", None) is not None and getattr(app, "role", None) == "unit_admin"
+    return LOCAL_ACTIONS + (SERVER_ACTIONS if online else [])

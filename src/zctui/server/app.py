@@ -26,7 +26,7 @@ from zctui.server.blobstore import ServerBlobs
 from zctui.server.compression import Compression
 from zctui.server.db import READS, make_engine, migrate, read_engine
 from zctui.server.deps import Refused
-from zctui.server.routers import applications, auth, blobs, catalog, public, sync, users
+from zctui.server.routers import applications, auth, blobs, catalog, helpdesk, public, sync, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
 
@@ -204,7 +204,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         max_bytes=settings.max_blob_bytes,
         partial_days=settings.partial_upload_days,
     )
-    routers = (auth, users, applications, public, sync, blobs, catalog)
+    routers = (auth, users, applications, public, sync, blobs, catalog, helpdesk)
     for r in (m.router for m in routers):
         app.include_router(r)
     _handlers(app)

@@ -388,7 +388,12 @@ class Pusher:
                 _refuse(f"服务器检查发现申报还有缺项，未能提交：{listed}{more}")
             values |= {"submitted_at": utcnow(), "return_items": []}
         source = app.state
-        result = self._write(m, APPLICATION, app.id, app.id, values, new=False)
+        # A submission also sets submitted_at and clears the unit's reasons: the author
+        # pulls the row back, or its copy would keep the old reasons.
+        filled = action == "submit"
+        result = self._write(
+            m, APPLICATION, app.id, app.id, values, new=False, author_has_it=not filled
+        )
         audit(
             self.db,
             f"workflow.{action}",

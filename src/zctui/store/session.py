@@ -157,6 +157,10 @@ class EditSession(Writer):
         row = self.data.singles.get(section.table)
         if row is None:
             row = SINGLE_TABLES[section.table](application_id=self.application_id)
+            if self.read_only:
+                # Only looked at (a reviewer, a locked application): an empty row to show,
+                # not a new row to sync, which the server would refuse as locked.
+                return row
             self.data.singles[section.table] = row
             self._enqueue(partial(self.store.add, row))
         return row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from zctui.sync.api import ServerApi
 from zctui.sync.auth import AuthError, LoginResult
 
 UNREACHABLE = "连接不上服务器（{url}），请检查网络或服务器地址后重试"
@@ -17,6 +18,11 @@ class HttpAuthClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def public_api(self) -> ServerApi:
+        """The public pages (通知公告, 政策文件, 证书查询) need no login: the same connection,
+        no token. Owned by this client: whoever uses it does not close it."""
+        return ServerApi(self.base_url, client=self._http)
 
     def login(self, id_number: str, password: str) -> LoginResult:
         r = self._post("/auth/login", {"id_number": id_number, "password": password})

@@ -79,7 +79,7 @@ class FieldRow(Vertical):
 
     # -- help protocol (F1): what the help screen shows for the focused field
     def help_topic(self) -> tuple[str, str, str, str]:
-        return (self.spec.label, self.spec.rule, self.spec.help, self.spec.guide)
+        return self.spec.topic()
 
     def compose(self) -> ComposeResult:
         spec = self.spec

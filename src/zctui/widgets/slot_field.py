@@ -47,7 +47,7 @@ class SlotField(Static, can_focus=True):
         self._paint()
 
     def help_topic(self) -> tuple[str, str, str, str]:
-        return (self.spec.label, self.spec.rule, self.spec.help, self.spec.guide)
+        return self.spec.topic()
 
     def action_open(self) -> None:
         self.post_message(self.Open(self))
