@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := demo-workspace/zctui.sqlite3
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run run-local test lint typecheck bench clean
 
 $(BIN)/zctui: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,12 @@ $(BIN)/zctui: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# The whole system: a demo server on a free loopback port, its logins printed, then the TUI.
 run: $(BIN)/zctui
+	$(BIN)/zctui demo --server
+
+# The applicant's side alone, offline: a local demo workspace, its checklist, the TUI.
+run-local: $(BIN)/zctui
 	$(BIN)/zctui --db $(DEMO_DB) demo --force
 	-$(BIN)/zctui --db $(DEMO_DB) check
 	$(BIN)/zctui --db $(DEMO_DB)

@@ -213,29 +213,7 @@ def approved(world: World, key: str, year: int | None = None) -> str:
 def live_server(app: Any) -> Iterator[str]:
     """The app under uvicorn in a thread on 127.0.0.1 (a free port): real TCP, so a test
     can cut connections. Yields the base URL; stops the server afterwards."""
-    import socket
-    import threading
-    import time
+    from zctui.server.live import serve_in_thread
 
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    from zctui.server.app import UVICORN_OPTIONS
-
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", **UVICORN_OPTIONS)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(app) as url:
+        yield url

@@ -258,11 +258,12 @@ class Terminal:
             raise RuntimeError(f"{shlex.join(cmd)}: {out.stderr.strip()}")
         return out.stdout
 
-    def start(self, *argv: str) -> None:
-        """Run `zctui argv…` in a fresh terminal with a clean, fixed environment."""
+    def start(self, *argv: str, program: tuple[str, ...] = ()) -> None:
+        """Run `zctui argv…` (or `program argv…`) in a fresh terminal with a clean, fixed
+        environment."""
         command = shlex.join(
             ["env", "-i", *(f"{k}={v}" for k, v in self.env.items()),
-             "TERM=xterm-256color", str(ZCTUI), *argv]
+             "TERM=xterm-256color", *(program or (str(ZCTUI),)), *argv]
         ) + f'; echo "{EXITED}$?]"'  # fmt: skip
         self.tmux(
             "start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",

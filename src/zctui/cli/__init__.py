@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from zctui import __version__
-from zctui.config import Settings
+from zctui.config import ConfigError, Settings
 
 app = typer.Typer(
     name="zctui",
@@ -54,14 +54,26 @@ def main_callback(
     ] = False,
 ) -> None:
     overrides = {k: v for k, v in (("db", db), ("server_url", server)) if v}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     ctx.obj = settings
     if ctx.invoked_subcommand is None:
         run_tui(settings, low_bandwidth)
 
 
-def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
-    """Start the TUI on the workspace. Over SSH it starts in low-bandwidth mode."""
+def run_tui(settings: Settings, low_bandwidth: bool | None) -> bool:
+    """Start the TUI on the workspace. Over SSH it starts in low-bandwidth mode. True when
+    it ended on SIGHUP or SIGTERM (the caller should go too)."""
+    from zctui.store.ownership import WorkspaceRefused, check_workspace
+
+    try:  # before the terminal is taken over: the message stays readable
+        check_workspace(settings.store_path)
+    except WorkspaceRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     if low_bandwidth is None:
         low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
     if low_bandwidth:  # read by Textual when it loads, so set before importing it
@@ -83,9 +95,16 @@ def run_tui(settings: Settings, low_bandwidth: bool | None) -> None:
         low_bandwidth=low_bandwidth,
         server_url=settings.server_url or None,
     )
-    for sig in (signal.SIGHUP, signal.SIGTERM):  # save what is queued before going
-        signal.signal(sig, lambda *_: tui.hang_up())
+    hung_up: list[int] = []
+
+    def hang_up(sig: int, _frame: object) -> None:  # save what is queued before going
+        hung_up.append(sig)
+        tui.hang_up()
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, hang_up)
     tui.run()
+    return bool(hung_up)
 
 
 @app.command()
@@ -93,8 +112,29 @@ def demo(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的工作区文件")] = False,
     year: Annotated[int, typer.Option(help="申报年度")] = date.today().year,
+    server: Annotated[
+        bool,
+        typer.Option(
+            "--server",
+            help="整套系统演示：本机服务器、各类帐号、两份申报，再打开界面",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="--server 时的监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="--server 时的端口；0 为自动选择空闲端口")] = 0,
 ) -> None:
-    """建立演示工作区：一份完整的申报（指南示例：卫生类/中医外科/副主任医师）和一份填到一半的申报。"""
+    """建立演示工作区：一份完整的申报（指南示例：卫生类/中医外科/副主任医师）和一份填到一半的申报。
+
+    加 --server：整套系统演示（服务器、单位、申报人、单位管理员、职改办、服务热线）。"""
+    if server:
+        from zctui.cli import demo_server
+        from zctui.server.app import StartupError
+
+        try:
+            demo_server.run(host=host, port=port, low_bandwidth=None, echo=typer.echo)
+        except StartupError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        return
     from zctui.demo import build_demo
 
     settings: Settings = ctx.obj
@@ -204,6 +244,7 @@ from zctui.cli.guide import guide  # noqa: E402
 from zctui.cli.imports import import_command  # noqa: E402
 from zctui.cli.serve import serve  # noqa: E402
 from zctui.cli.sync import sync  # noqa: E402
+from zctui.cli.web import web  # noqa: E402
 
 app.add_typer(files_app)
 app.add_typer(blobs_app)
@@ -211,9 +252,16 @@ app.add_typer(export_app, name="export")
 app.add_typer(admin_app)
 app.command("serve")(serve)
 app.command("sync")(sync)
+app.command("web")(web)
 app.command("import")(import_command)
 app.command("guide")(guide)
 
 
 def main() -> None:
-    app()
+    from zctui.store.ownership import WorkspaceRefused
+
+    try:
+        app()
+    except WorkspaceRefused as exc:  # any command on someone else's workspace: said, not traced
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from None

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from zctui.store.ownership import check_workspace, create_private
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -37,7 +39,8 @@ def _begin_immediate(conn: Connection) -> None:
 
 
 def sqlite_engine(path: Path) -> Engine:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_workspace(path)
+    create_private(path)
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _begin_immediate)
