@@ -26,6 +26,7 @@ from zctui.server.blobstore import ServerBlobs
 from zctui.server.compression import Compression
 from zctui.server.db import READS, make_engine, migrate, read_engine
 from zctui.server.deps import Refused
+from zctui.server.reads import Reads
 from zctui.server.routers import applications, auth, blobs, catalog, public, sync, users
 from zctui.server.security import Security
 from zctui.server.settings import ServerSettings, proxy_networks
@@ -195,6 +196,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     )
     app.state.engine = engine
     app.state.read_engine = read_engine(engine)
+    app.state.reads = Reads(engine, settings.db_read_pool_size)
     app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     app.state.settings = settings
     app.state.security = Security(settings)
