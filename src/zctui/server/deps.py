@@ -8,10 +8,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, bindparam, select, update
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -97,7 +97,9 @@ async def reads_of(request: Request) -> Reads:
 
 Fast = Annotated[Reads, Depends(reads_of)]
 
-_SESSION, _ACCOUNT, _UNIT = (m.__table__ for m in (AuthSession, Account, Unit))  # type: ignore[attr-defined]
+_SESSION: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
+_UNIT: Table = Unit.__table__  # type: ignore[attr-defined]
 # The session, its account and the account's unit: one query by the token's unique index.
 _SESSION_ACCOUNT = Query(
     select(_SESSION, _ACCOUNT, _UNIT)
@@ -116,9 +118,10 @@ def _part(row: Mapping[str, Any], model: type[M]) -> M:
     validation (the database's own values; a sixth of the cost) and outside any ORM
     session, so it is read-only (setting a field raises). A handler that changes the
     account or the session loads it, or writes it with a statement."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table: Table = model.__table__  # type: ignore[attr-defined]
     prefix = f"{table.name}_"
-    return model.model_construct(**{c.name: row[prefix + c.name] for c in table.columns})
+    values = {c.name: row[prefix + c.name] for c in table.columns}
+    return cast(M, model.model_construct(**values))
 
 
 async def caller_even_must_change(request: Request, reads: Fast) -> Caller:

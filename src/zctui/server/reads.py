@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql.expression import Select, UpdateBase
 from starlette.concurrency import run_in_threadpool
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a row by column name (or label)
 _PG = PGDialect_psycopg()
 
 
@@ -39,7 +39,7 @@ class Query:
     """A Core statement and, compiled on first use, its PostgreSQL text with the defaults
     of its parameters (literals in the statement, expanded IN lists)."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
         self.statement = statement
         self._pg: tuple[str, dict[str, Any]] | None = None
 
@@ -138,10 +138,12 @@ class _AsyncPool:
 
         if self._conninfo is None:
             self._conninfo = await run_in_threadpool(_conninfo, self.engine)
-        conn = await AsyncConnection.connect(**self._conninfo, autocommit=True, row_factory=dict_row)
+        conn = await AsyncConnection.connect(
+            **self._conninfo, autocommit=True, row_factory=dict_row
+        )
         # Times come back in UTC, as SQLAlchemy's UTCDateTime gives them on the other path.
         await conn.execute("SET TIME ZONE 'UTC'")
-        return conn  # type: ignore[return-value]
+        return conn
 
     def close(self) -> None:
         while self.idle:
