@@ -75,6 +75,10 @@ class Reads:
         else:
             await self.pool.run(query, params, fetch=False)
 
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
     def _sync_rows(self, query: Query, params: dict[str, Any]) -> list[Row]:
         with self.engine.connect() as conn:
             return list(conn.execute(query.statement, params).mappings())
