@@ -197,6 +197,9 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
         summary="河北省职称申报：帐号、登录、审核流程、审计、附件传输",
         version="1",
         lifespan=_lifespan,
+        # No OpenTelemetry here (AccessLog is the log): FastAPI then stops asking the
+        # environment for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.engine = engine
     app.state.read_engine = read_engine(engine)

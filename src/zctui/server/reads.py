@@ -18,6 +18,7 @@ statement runs once more on a fresh connection, and the other idle ones are drop
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections import deque
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
+log = logging.getLogger("zctui.server")
 Row = Mapping[Any, Any]  # a row by column name (or label)
 _PG = PGDialect_psycopg()
 
@@ -127,6 +129,7 @@ class _AsyncPool:
                     conn.pgconn.finish()
                     if not lost or attempt == 2:
                         raise
+                    log.warning("database connection lost: the read runs again")
                     self.close()  # its siblings died with it: the retry gets a fresh one
                     continue
                 except BaseException:
