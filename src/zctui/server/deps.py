@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Request
@@ -118,10 +119,14 @@ def _part(row: Mapping[str, Any], model: type[M]) -> M:
     validation (the database's own values; a sixth of the cost) and outside any ORM
     session, so it is read-only (setting a field raises). A handler that changes the
     account or the session loads it, or writes it with a statement."""
+    return cast(M, model.model_construct(**{name: row[key] for name, key in _labels(model)}))
+
+
+@cache
+def _labels(model: type[SQLModel]) -> list[tuple[str, str]]:
+    """(column, its label in _SESSION_ACCOUNT's rows) for each column of the model's table."""
     table: Table = model.__table__  # type: ignore[attr-defined]
-    prefix = f"{table.name}_"
-    values = {c.name: row[prefix + c.name] for c in table.columns}
-    return cast(M, model.model_construct(**values))
+    return [(c.name, f"{table.name}_{c.name}") for c in table.columns]
 
 
 async def caller_even_must_change(request: Request, reads: Fast) -> Caller:
@@ -130,16 +135,15 @@ async def caller_even_must_change(request: Request, reads: Fast) -> Caller:
     the session at once."""
     token = _bearer(request)
     row = await reads.first(_SESSION_ACCOUNT, token_hash=token_hash(token)) if token else None
-    sec = security_of(request)
-    now = utcnow()
     if row is None:
         raise HTTPException(401, NOT_LOGGED_IN, headers={"WWW-Authenticate": "Bearer"})
+    sec, now = security_of(request), utcnow()
     sess, account = _part(row, AuthSession), _part(row, Account)
     if not sec.session_live(sess, account, now):
         raise HTTPException(401, NOT_LOGGED_IN, headers={"WWW-Authenticate": "Bearer"})
     if sec.session_stale(sess, now):
         await reads.write(_TOUCH, session=sess.id, now=now)
-    unit = _part(row, Unit) if row["unit_id"] is not None else None
+    unit = _part(row, Unit) if row["unit_id"] is not None else None  # unit.id: found one
     return Caller(account, sess, address_of(request), unit)
 
 
