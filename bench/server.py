@@ -180,12 +180,18 @@ def cpu_seconds(server: int) -> dict[str, float]:
     }
 
 
-def cpu_line(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+def cpu_line(
+    before: dict[str, float], after: dict[str, float], seconds: float, requests: int
+) -> str:
+    """The CPUs each party kept busy, and the server's CPU per request: on a shared machine
+    the latencies follow whatever else runs, this much less."""
     used = {k: (after[k] - before[k]) / seconds for k in before}
     cpus = os.cpu_count() or 1
+    per = used["server"] * seconds / max(requests, 1) * 1000
     return (
         f"         CPUs busy: generator {used['generator']:.2f}, server {used['server']:.2f}, "
-        f"PostgreSQL {used['postgres']:.2f}; machine {used['machine']:.2f} of {cpus}"
+        f"PostgreSQL {used['postgres']:.2f}; machine {used['machine']:.2f} of {cpus}; "
+        f"server CPU {per:.2f} ms/request"
     )
 
 
@@ -385,18 +391,20 @@ def main() -> int:
             spies = profile(procs[0].pid, a.profile, a.seconds) if port == app_port else []
             if a.generator == "wrk":
                 n, errors, p50, p99 = run_wrk(port, plan, len(plan), a.seconds)
+                done = n
                 stats.errors = errors
                 lines.append(f"{name:<8} n={n:>6}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
                              f"{n / a.seconds:8.0f} req/s  errors {errors}")  # fmt: skip
             else:
                 asyncio.run(run_raw(port, plan, a.seconds, stats))
                 p99 = _p99(stats)
+                done = len(stats.ms)
                 lines.append(stats.line(name, a.seconds))
             figures.append(p99)
             after = cpu_seconds(procs[0 if port == app_port else 1].pid)
             for spy in spies:
                 spy.wait(30)
-            lines.append(cpu_line(before, after, a.seconds))
+            lines.append(cpu_line(before, after, a.seconds, done))
         print("\n".join(lines))
         print(f"reads p99 / bare p99: {figures[0] / figures[1]:.2f}")
         ok = figures[0] <= 250 and reads.errors == 0 and logins.errors == 0

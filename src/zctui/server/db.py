@@ -1,8 +1,9 @@
 """The engine (SQLite by default, PostgreSQL through psycopg 3), migrations, and the
 per-request session dependency.
 
-The read path is the hot one (every TUI screen polls), so a request costs as few round
-trips and thread hops as its semantics allow:
+The hottest reads (who the caller is, one application, the public lists) do not use this
+session at all: they run in the event loop (reads.py). For every other request, a request
+costs as few round trips and thread hops as its semantics allow:
 - A worker lets at most `db_pool_size` requests use the database at once (an asyncio gate
   before the session is made). The others wait in the event loop, holding neither a
   connection nor one of the threadpool's threads, so a full pool can never leave every

@@ -43,6 +43,11 @@ class ServerSettings(BaseSettings):
     # use the database at once (the rest wait their turn without holding a thread). A
     # handful keeps two or four CPUs busy; more only makes the backends contend.
     db_pool_size: int = 10
+    # PostgreSQL connections per worker for the hot reads (server/reads.py), which run in
+    # the event loop: a statement holds one only while PostgreSQL answers it. Measured with
+    # bench/server.py (2 CPUs, 2 workers): 2 gave the lowest CPU per read and p99; 1
+    # serialises a worker behind one backend, 4 and 10 only add backends that contend.
+    db_read_pool_size: int = 2
     # Comma-separated addresses or CIDRs of the reverse proxies in front of the server.
     # Only when the direct peer is one of them is the client taken from X-Forwarded-For
     # (its rightmost hop that is not a trusted proxy). Default: none, the peer is the client.

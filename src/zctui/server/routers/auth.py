@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from sqlalchemy import update
+from sqlmodel import col
 
 from zctui.data.catalog import common_passwords
 from zctui.domain.models import utcnow
 from zctui.domain.validators import check_password
 from zctui.server.deps import DB, Caller, Me, address_of, caller_even_must_change, security_of
+from zctui.server.models import Account, AuthSession
 from zctui.server.schemas import LoginIn, LoginOut, PasswordIn, Problem
 from zctui.server.schemas import Me as MeOut
 from zctui.server.security import LoginRefused, audit
@@ -48,7 +51,8 @@ def change_password(
     """R1.2: the only call allowed on the default password. Every session ends: the person
     logs in again with the new password."""
     sec = security_of(request)
-    account = c.account
+    account = db.get(Account, c.account.id)  # the caller's copy is read-only
+    assert account is not None  # the session's foreign key
     if not sec.verify(body.old_password, account.password_hash):
         audit(db, "password.change_failed", actor=account, address=c.address)
         db.commit()
@@ -71,8 +75,9 @@ def change_password(
 
 @router.post("/logout", status_code=204, responses=ERRORS)
 def logout(db: DB, c: Annotated[Caller, Depends(caller_even_must_change)]) -> Response:
-    c.session.revoked_at = utcnow()
-    db.add(c.session)
+    db.execute(
+        update(AuthSession).where(col(AuthSession.id) == c.session.id).values(revoked_at=utcnow())
+    )
     audit(db, "logout", actor=c.account, address=c.address)
     db.commit()
     return Response(status_code=204)

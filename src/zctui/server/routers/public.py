@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
-from zctui.server.deps import DB, Caller, role
+from zctui.server.deps import DB, Caller, Fast, role
 from zctui.server.models import Certificate, Publication
+from zctui.server.reads import Query
 from zctui.server.schemas import (
     CertificateOut,
     CertificateQuery,
@@ -27,8 +28,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-# Built once (every TUI polls these): offset and limit are bound parameters.
-_PUBLICATIONS = (
+# Every TUI polls these: the fast path (server/reads.py); offset and limit are parameters.
+_PUBLICATIONS = Query(
     select(Publication)
     .where(col(Publication.kind) == bindparam("kind"))
     .order_by(col(Publication.published_at).desc(), col(Publication.id))
@@ -37,19 +38,21 @@ _PUBLICATIONS = (
 )
 
 
-def _publications(db: DB, kind: str, offset: int, limit: int) -> list[PublicationOut]:
-    params = {"kind": kind, "offset": max(offset, 0), "limit": min(max(limit, 1), 200)}
-    return [PublicationOut.model_validate(p) for p in db.scalars(_PUBLICATIONS, params)]
+async def _publications(reads: Fast, kind: str, offset: int, limit: int) -> list[PublicationOut]:
+    rows = await reads.rows(
+        _PUBLICATIONS, kind=kind, offset=max(offset, 0), limit=min(max(limit, 1), 200)
+    )
+    return [PublicationOut.model_validate(p) for p in rows]
 
 
 @router.get("/public/announcements", responses=ERRORS)
-def announcements(db: DB, offset: Offset = 0, limit: Limit = 50) -> list[PublicationOut]:
-    return _publications(db, "announcement", offset, limit)
+async def announcements(reads: Fast, offset: Offset = 0, limit: Limit = 50) -> list[PublicationOut]:
+    return await _publications(reads, "announcement", offset, limit)
 
 
 @router.get("/public/policies", responses=ERRORS)
-def policies(db: DB, offset: Offset = 0, limit: Limit = 50) -> list[PublicationOut]:
-    return _publications(db, "policy", offset, limit)
+async def policies(reads: Fast, offset: Offset = 0, limit: Limit = 50) -> list[PublicationOut]:
+    return await _publications(reads, "policy", offset, limit)
 
 
 @router.post("/public/certificates/lookup", responses=ERRORS)
