@@ -124,9 +124,9 @@ class ServerApi:
 
     # -- the title office (issue 7): its queue, results, certificates, publications ------
     def office_queue(self, state: str | None = None) -> list[dict[str, Any]]:
-        """Applications the city's units forwarded (all forwarded states when None)."""
-        params = {"state": state} if state else {}
-        return list(self.get("/applications", limit=500, **params))
+        """Applications the city's units forwarded (all forwarded states when None): every
+        page, since a city's queue may pass the server's 500 rows a page."""
+        return list(self._pages("/applications", {"state": state} if state else {}))
 
     def office_action(
         self,
