@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Select, Table, func, select, union_all
 from sqlmodel import SQLModel
 
-from zctui.domain.aggregate import ApplicationData, assemble
 from zctui.domain.models import (
     LIST_TABLES,
     SINGLE_TABLES,
@@ -136,42 +135,6 @@ def applicant_rows(store: Store, ids: Collection[uuid.UUID] | None = None) -> li
             )
             for r in conn.execute(q)
         ]
-
-
-def load_many(store: Store, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ApplicationData]:
-    """Whole applications (what `Store.load` gives for one), a query per table per 500
-    applications instead of ~20 queries per application."""
-    found: dict[uuid.UUID, ApplicationData] = {}
-    with store.engine.connect() as conn:
-        for batch in _chunks(ids):
-            a, p = _t(Application), _t(Person)
-            apps = {
-                r.id: Application.model_validate(r._mapping)
-                for r in conn.execute(select(a).where(a.c.id.in_(batch), a.c.deleted.is_(False)))
-            }
-            person_ids = list({app.person_id for app in apps.values()})
-            persons = {
-                r.id: Person.model_validate(r._mapping)
-                for r in conn.execute(select(p).where(p.c.id.in_(person_ids)))
-            }
-            rows: dict[uuid.UUID, list[SQLModel]] = {i: [] for i in apps}
-            files: dict[uuid.UUID, list[Attachment]] = {i: [] for i in apps}
-            for model in _section_models():
-                t = _t(model)
-                q = select(t).where(t.c.application_id.in_(batch), t.c.deleted.is_(False))
-                for r in conn.execute(q):
-                    obj = model.model_validate(r._mapping)
-                    if r.application_id not in rows:
-                        continue  # a row left under a deleted application
-                    if isinstance(obj, Attachment):
-                        files[r.application_id].append(obj)
-                    else:
-                        rows[r.application_id].append(obj)
-            for app_id, app in apps.items():
-                found[app_id] = assemble(
-                    app, persons.get(app.person_id), rows[app_id], files[app_id]
-                )
-    return found
 
 
 def find_person(store: Store, id_number: str) -> Person | None:

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine
 from zctui.data.catalog import Catalog, load_catalog
 from zctui.data.forms import Forms, load_forms
 from zctui.domain.checklist import run_checklist
-from zctui.store.applicants import load_many
+from zctui.store.grid import load_many
 from zctui.store.repository import Store
 
 
@@ -37,8 +37,8 @@ def missing_counts(
     """What the checklist finds missing in each of these applications (deleted ones left out)."""
     catalog, forms = catalog or load_catalog(), forms or load_forms()
     return {
-        app_id: run_checklist(data, catalog, forms).missing
-        for app_id, data in load_many(store, ids).items()
+        data.application.id: run_checklist(data, catalog, forms).missing
+        for data in load_many(store, list(ids), missing_ok=True)
     }
 
 

@@ -40,7 +40,11 @@ _CHUNK = 500  # ids per IN (…): well under SQLite's limit on bound parameters
 
 
 def load_many(
-    store: Store, application_ids: Sequence[uuid.UUID], tables: Iterable[str] | None = None
+    store: Store,
+    application_ids: Sequence[uuid.UUID],
+    tables: Iterable[str] | None = None,
+    *,
+    missing_ok: bool = False,
 ) -> list[ApplicationData]:
     """Several applications in the order asked, with the rows of `tables` (default: every
     section) and their files: one query per table, not per application, read by the ORM
@@ -77,7 +81,9 @@ def load_many(
                 files[att.application_id].append(att)
         db.expunge_all()  # plain objects from here on: edits go through the writer
     missing = [i for i in ids if i not in apps]
-    if missing:
+    if missing_ok:  # deleted meanwhile: left out
+        ids = [i for i in ids if i in apps]
+    elif missing:
         raise StoreError(f"找不到申报 {', '.join(str(i) for i in missing[:3])}")
     return [assemble(apps[i], persons.get(apps[i].person_id), rows[i], files[i]) for i in ids]
 
